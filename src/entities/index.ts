@@ -1,0 +1,40 @@
+import { AccessToken } from "./access-token";
+import { Account } from "./account";
+import { AccountUser } from "./account-user";
+import { AgentBot } from "./agent-bot";
+import { Attachment } from "./attachment";
+import { Contact } from "./contact";
+import { ContactInbox } from "./contact-inbox";
+import { Conversation } from "./conversation";
+import { Inbox } from "./inbox";
+import { Message } from "./message";
+import { User } from "./user";
+import { Webhook } from "./webhook";
+import { WebhookAttempt } from "./webhook-attempt";
+import { WebhookDelivery } from "./webhook-delivery";
+import { WebhookEvent } from "./webhook-event";
+
+export * from "./access-token";
+export * from "./account";
+export * from "./account-user";
+export * from "./agent-bot";
+export * from "./attachment";
+export * from "./contact";
+export * from "./contact-inbox";
+export * from "./conversation";
+export * from "./inbox";
+export * from "./message";
+export * from "./user";
+export * from "./webhook";
+export * from "./webhook-attempt";
+export * from "./webhook-delivery";
+export * from "./webhook-event";
+
+/** The Chatwoot domain: what payloads are built from. A host with its own tables may skip these. */
+export const DOMAIN_ENTITIES = [Account, User, AccountUser, AccessToken, AgentBot, Inbox, Contact, ContactInbox, Conversation, Message, Attachment] as const;
+
+/** The library's own tables: webhooks, the outbox, deliveries and attempts. */
+export const WEBHOOK_ENTITIES = [Webhook, WebhookEvent, WebhookDelivery, WebhookAttempt] as const;
+
+/** Every entity the library needs; spread into the host's DataSource `entities`. */
+export const ENTITIES = [...DOMAIN_ENTITIES, ...WEBHOOK_ENTITIES];

@@ -1,0 +1,65 @@
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from "typeorm";
+import type { DeliveryStatus } from "../types";
+import { Webhook } from "./webhook";
+import { WebhookEvent } from "./webhook-event";
+
+/**
+ * One event to one webhook. Its id is the `X-Chatwoot-Delivery` / `webhook-id` header, the same
+ * on every attempt. Claimed by a dispatcher with a lease (`locked_until`).
+ */
+@Entity({ name: "webhook_deliveries" })
+@Index("index_webhook_deliveries_on_event_id_and_webhook_id", ["eventId", "webhookId"], { unique: true })
+@Index("index_webhook_deliveries_due", ["nextAttemptAt"], { where: "status = 'pending'" })
+@Index("index_webhook_deliveries_on_webhook_id_and_created_at", ["webhookId", "createdAt"])
+export class WebhookDelivery {
+  @PrimaryColumn({ type: "uuid" })
+  id: string;
+
+  @Column({ name: "event_id", type: "bigint" })
+  eventId: string;
+
+  @ManyToOne(() => WebhookEvent, { onDelete: "CASCADE" })
+  @JoinColumn({ name: "event_id" })
+  webhookEvent?: WebhookEvent;
+
+  @Column({ name: "webhook_id", type: "int" })
+  webhookId: number;
+
+  @ManyToOne(() => Webhook, { onDelete: "CASCADE" })
+  @JoinColumn({ name: "webhook_id" })
+  webhook?: Webhook;
+
+  @Column({ name: "account_id", type: "int" })
+  accountId: number;
+
+  @Column({ type: "varchar", length: 64 })
+  event: string;
+
+  @Column({ type: "varchar", length: 16, default: "pending" })
+  status: DeliveryStatus;
+
+  @Column({ type: "int", default: 0 })
+  attempts: number;
+
+  @Column({ name: "next_attempt_at", type: "timestamptz", nullable: true })
+  nextAttemptAt: Date | null;
+
+  /** Lease: while in the future, a dispatcher is attempting this delivery. */
+  @Column({ name: "locked_until", type: "timestamptz", nullable: true })
+  lockedUntil: Date | null;
+
+  @Column({ name: "last_attempt_at", type: "timestamptz", nullable: true })
+  lastAttemptAt: Date | null;
+
+  @Column({ name: "last_status_code", type: "int", nullable: true })
+  lastStatusCode: number | null;
+
+  @Column({ name: "last_error", type: "text", nullable: true })
+  lastError: string | null;
+
+  @CreateDateColumn({ name: "created_at", type: "timestamptz" })
+  createdAt: Date;
+
+  @Column({ name: "completed_at", type: "timestamptz", nullable: true })
+  completedAt: Date | null;
+}

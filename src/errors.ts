@@ -1,0 +1,75 @@
+/**
+ * The library's error family. Routes map them to Chatwoot's JSON error shapes; the dispatcher
+ * never throws them (delivery failures are data, see `DeliveryOutcome`).
+ */
+export class WebhooksError extends Error {
+  /** HTTP status the router answers with. */
+  readonly status: number;
+  /** Stable machine-readable code. */
+  readonly code: string;
+
+  constructor(message: string, status: number, code: string) {
+    super(message);
+    this.name = new.target.name;
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** 422 `{"message": "Url is invalid, ...", "attributes": ["url", ...]}`. */
+export class ValidationError extends WebhooksError {
+  readonly attributes: string[];
+  readonly messages: string[];
+
+  constructor(failures: Array<{ attribute: string; message: string }>) {
+    const messages = failures.map((failure) => failure.message);
+    super(messages.join(", "), 422, "validation_failed");
+    this.messages = messages;
+    this.attributes = [...new Set(failures.map((failure) => failure.attribute))];
+  }
+}
+
+/** 422 `{"error": "param is missing or the value is empty: webhook"}` (Rails' ParameterMissing). */
+export class ParameterMissingError extends WebhooksError {
+  constructor(param: string) {
+    super(`param is missing or the value is empty: ${param}`, 422, "parameter_missing");
+  }
+}
+
+/** 404 `{"error": "Resource could not be found"}`: unknown ids and ids of other accounts alike. */
+export class NotFoundError extends WebhooksError {
+  constructor() {
+    super("Resource could not be found", 404, "not_found");
+  }
+}
+
+/** 401 with one of Chatwoot's three sentences. */
+export class AuthError extends WebhooksError {
+  static invalidToken(): AuthError {
+    return new AuthError("Invalid Access Token", "invalid_token");
+  }
+  static notInAccount(): AuthError {
+    return new AuthError("You are not authorized to access this account", "not_in_account");
+  }
+  static notAdministrator(): AuthError {
+    return new AuthError("You are not authorized to do this action", "not_administrator");
+  }
+
+  private constructor(message: string, code: string) {
+    super(message, 401, code);
+  }
+}
+
+/** 400/413 and other request-level faults, answered as `{"error": message}`. */
+export class BadRequestError extends WebhooksError {
+  constructor(message: string, status = 400, code = "bad_request") {
+    super(message, status, code);
+  }
+}
+
+/** 409 `{"error": ...}`: e.g. a redelivery while the delivery is being attempted. */
+export class ConflictError extends WebhooksError {
+  constructor(message: string) {
+    super(message, 409, "conflict");
+  }
+}

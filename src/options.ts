@@ -1,0 +1,145 @@
+import type { LookupFunction } from "node:net";
+import type { Agent as HttpAgent } from "node:http";
+import type { Agent as HttpsAgent } from "node:https";
+import type { Request } from "express";
+import type { DataSource } from "typeorm";
+
+/** pino-compatible logger; pass `pino()` or any object with these four methods. */
+export interface Logger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Who is calling the management API, as an `authenticate` function reports it. */
+export interface Principal {
+  userId: number | null;
+  /** The caller's role in the requested account, or null when not a member. */
+  role: "administrator" | "agent" | null;
+}
+
+/**
+ * Resolve the caller of a management API request. Return `null` for "no valid credentials"
+ * (401 `Invalid Access Token`). The default looks up `api_access_token` (or a Bearer token) in
+ * the library's `access_tokens` and `account_users` tables.
+ */
+export type Authenticate = (req: Request, accountId: number) => Promise<Principal | null>;
+
+/** Options of {@link createWebhooks}. Only `dataSource` is required. */
+export interface WebhooksOptions {
+  /** An initialized PostgreSQL DataSource whose `entities` include `ENTITIES`. */
+  dataSource: DataSource;
+  /** Custom authentication; default: access tokens from the library's tables. */
+  authenticate?: Authenticate;
+  /** Per-attempt HTTP timeout in ms. Default 5000 (Chatwoot's `WEBHOOK_TIMEOUT`). */
+  timeoutMs?: number;
+  /** Delays in ms before attempts 2, 3, ...; its length + 1 is the number of attempts. Default 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
+  retrySchedule?: number[];
+  /** Random spread of each delay, as a fraction. Default 0.2 (±20 %). */
+  retryJitter?: number;
+  /** Disable a webhook that has failed without a success for this long (ms). Default 5 days. */
+  autoDisableAfterMs?: number;
+  /** Delete finished deliveries and their attempts after this long (ms). Default 14 days. */
+  retentionMs?: number;
+  /** Added to `timeoutMs` to form the claim lease. Default 10000. */
+  leaseMarginMs?: number;
+  /** Fallback poll interval in ms (retries, missed notifications). Default 1000. */
+  pollIntervalMs?: number;
+  /** Deliveries claimed per round trip. Default 100. */
+  batchSize?: number;
+  /** Requests in flight at once, per dispatcher. Default 64. */
+  concurrency?: number;
+  /** Requests in flight to one webhook at once, per dispatcher. Default 8. */
+  perEndpointConcurrency?: number;
+  /** Send to private, loopback and link-local addresses. Default: `SAFE_FETCH_ALLOW_PRIVATE_NETWORK === "true"`. */
+  allowPrivateNetwork?: boolean;
+  /** CIDRs (or single addresses) allowed even though private, e.g. `["10.1.2.0/24"]`. Default []. */
+  allowedCidrs?: string[];
+  /** DNS lookup used for every attempt (injectable for tests). Default `dns.lookup`. */
+  lookup?: LookupFunction;
+  /** HTTP agents; default keep-alive agents that enforce the address policy. */
+  httpAgent?: HttpAgent;
+  httpsAgent?: HttpsAgent;
+  /** Deliver `inbox_created` / `inbox_updated`. Default false. */
+  inboxEvents?: boolean;
+  /** LISTEN/NOTIFY wake-ups across processes. Default true (off on the embedded database). */
+  notify?: boolean;
+  /** Logger. Default: warnings and errors to the console. */
+  logger?: Logger;
+  /** Clock. Default `() => new Date()`. */
+  clock?: () => Date;
+  /** Random source in [0, 1). Default `Math.random`. */
+  random?: () => number;
+  /** Largest accepted management API body, in bytes. Default 1 MB. */
+  maxBodyBytes?: number;
+}
+
+/** Options with every default applied; what the rest of the library receives. */
+export type ResolvedOptions = Required<Omit<WebhooksOptions, "authenticate" | "lookup" | "httpAgent" | "httpsAgent">> &
+  Pick<WebhooksOptions, "authenticate" | "lookup" | "httpAgent" | "httpsAgent">;
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** Svix's schedule, also the Standard Webhooks example: 8 attempts over about 27.6 hours. */
+export const DEFAULT_RETRY_SCHEDULE: readonly number[] = [5 * SECOND, 5 * MINUTE, 30 * MINUTE, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR];
+
+const consoleLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (obj, msg) => console.warn(`[chatwoot-webhooks] ${msg ?? ""}`, obj),
+  error: (obj, msg) => console.error(`[chatwoot-webhooks] ${msg ?? ""}`, obj),
+};
+
+/** Apply every default once. Throws a `TypeError` that says how to fix a bad option. */
+export function resolveOptions(options: WebhooksOptions, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
+  if (!options || typeof options !== "object" || !options.dataSource) {
+    throw new TypeError("createWebhooks() needs { dataSource }: pass your initialized TypeORM DataSource.");
+  }
+  const resolved: ResolvedOptions = {
+    dataSource: options.dataSource,
+    authenticate: options.authenticate,
+    timeoutMs: options.timeoutMs ?? 5 * SECOND,
+    retrySchedule: options.retrySchedule ?? [...DEFAULT_RETRY_SCHEDULE],
+    retryJitter: options.retryJitter ?? 0.2,
+    autoDisableAfterMs: options.autoDisableAfterMs ?? 5 * DAY,
+    retentionMs: options.retentionMs ?? 14 * DAY,
+    leaseMarginMs: options.leaseMarginMs ?? 10 * SECOND,
+    pollIntervalMs: options.pollIntervalMs ?? SECOND,
+    batchSize: options.batchSize ?? 100,
+    concurrency: options.concurrency ?? 64,
+    perEndpointConcurrency: options.perEndpointConcurrency ?? 8,
+    allowPrivateNetwork: options.allowPrivateNetwork ?? env.SAFE_FETCH_ALLOW_PRIVATE_NETWORK === "true",
+    allowedCidrs: options.allowedCidrs ?? [],
+    lookup: options.lookup,
+    httpAgent: options.httpAgent,
+    httpsAgent: options.httpsAgent,
+    inboxEvents: options.inboxEvents ?? false,
+    notify: options.notify ?? true,
+    logger: options.logger ?? consoleLogger,
+    clock: options.clock ?? (() => new Date()),
+    random: options.random ?? Math.random,
+    maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+  };
+  for (const key of ["timeoutMs", "autoDisableAfterMs", "retentionMs", "pollIntervalMs", "batchSize", "concurrency", "perEndpointConcurrency", "maxBodyBytes"] as const) {
+    if (!Number.isFinite(resolved[key]) || resolved[key] <= 0) {
+      throw new TypeError(`createWebhooks(): option ${key} must be a positive number of ${key.endsWith("Ms") ? "milliseconds" : "units"}, got ${String(resolved[key])}.`);
+    }
+  }
+  if (!Number.isFinite(resolved.leaseMarginMs) || resolved.leaseMarginMs < 0) {
+    throw new TypeError("createWebhooks(): option leaseMarginMs must be zero or a positive number of milliseconds.");
+  }
+  if (!Array.isArray(resolved.retrySchedule) || resolved.retrySchedule.some((delay) => !Number.isFinite(delay) || delay < 0)) {
+    throw new TypeError("createWebhooks(): option retrySchedule must be an array of delays in milliseconds (>= 0), e.g. [5000, 300000].");
+  }
+  if (!(resolved.retryJitter >= 0 && resolved.retryJitter < 1)) {
+    throw new TypeError("createWebhooks(): option retryJitter must be a fraction in [0, 1), e.g. 0.2 for ±20 %.");
+  }
+  if (!Array.isArray(resolved.allowedCidrs) || resolved.allowedCidrs.some((cidr) => typeof cidr !== "string")) {
+    throw new TypeError('createWebhooks(): option allowedCidrs must be an array of strings such as "10.0.0.0/8".');
+  }
+  return resolved;
+}
