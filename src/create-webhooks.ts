@@ -1,0 +1,92 @@
+import { EventEmitter } from "node:events";
+import type { Router } from "express";
+import type { DataSource } from "typeorm";
+import type { AttemptRecord, WebhooksContext, WebhooksEventMap, WebhooksEvents } from "./context";
+import { createDispatcher, type Dispatcher } from "./delivery/dispatcher";
+import { isEmbeddedDriver } from "./embedded/pglite-driver";
+import { WEBHOOK_ENTITIES } from "./entities";
+import { createEmitter, type Emitter } from "./delivery/emit";
+import { resolveOptions, type WebhooksOptions } from "./options";
+import { createRouter } from "./routes";
+import { createSettingsRouter } from "./routes/settings-page";
+import { createOutboxSubscriber, OutboxSubscriber } from "./subscribers";
+
+/** What {@link createWebhooks} returns: plain functions and routers, nothing to `new`. */
+export interface Webhooks {
+  /** The management API (`/accounts/:account_id/webhooks...`); mount it under `/api/v1`. */
+  router: Router;
+  /** The settings page (`/accounts/:account_id/settings/integrations/webhook`); mount it under `/app`. */
+  settingsRouter: Router;
+  /** Sends what the outbox holds; call `start()` once the app is ready and `stop()` on shutdown. */
+  dispatcher: Dispatcher;
+  /** Events without a database write: typing indicators and the web widget. */
+  emit: Emitter;
+  /** Typed events: deliveries succeeded, failed, retried; webhooks disabled. */
+  events: WebhooksEvents;
+  /** One manual attempt of a delivery now (what the redeliver route calls). */
+  redeliver(deliveryId: string): Promise<AttemptRecord>;
+  /** Stop the dispatcher and detach from the DataSource (its saves no longer record events). */
+  close(): Promise<void>;
+}
+
+/**
+ * Wire Chatwoot-compatible webhooks into an initialized TypeORM DataSource.
+ *
+ * ```ts
+ * const dataSource = new DataSource({ type: "postgres", url, entities: [...ENTITIES, ...yours], migrations: [...MIGRATIONS] });
+ * await dataSource.initialize();
+ * const webhooks = createWebhooks({ dataSource });
+ * app.use("/api/v1", webhooks.router);
+ * await webhooks.dispatcher.start();
+ * ```
+ */
+export function createWebhooks(input: WebhooksOptions): Webhooks {
+  const options = resolveOptions(input);
+  assertUsable(options.dataSource);
+  const embedded = isEmbeddedDriver((options.dataSource.options as { driver?: unknown }).driver);
+  if (embedded) options.notify = false;
+
+  const events: WebhooksEvents = new EventEmitter<WebhooksEventMap>();
+  // A listener-less "error"-like event must not crash the host: keep one quiet listener.
+  events.on("dispatcher.error", () => undefined);
+  let dispatcher: Dispatcher | undefined;
+  const context: WebhooksContext = {
+    options,
+    events,
+    redeliver: (deliveryId) => (dispatcher as Dispatcher).redeliver(deliveryId),
+  };
+  dispatcher = createDispatcher(context);
+  const subscriber = createOutboxSubscriber(context, () => dispatcher?.wake());
+  options.dataSource.subscribers.push(subscriber);
+  const close = async () => {
+    await dispatcher?.stop();
+    const index = options.dataSource.subscribers.indexOf(subscriber);
+    if (index >= 0) options.dataSource.subscribers.splice(index, 1);
+  };
+
+  return {
+    router: createRouter(context),
+    settingsRouter: createSettingsRouter(context),
+    dispatcher,
+    emit: createEmitter(context, () => dispatcher?.wake()),
+    events,
+    redeliver: context.redeliver,
+    close,
+  };
+}
+
+function assertUsable(dataSource: DataSource): void {
+  if (!dataSource.isInitialized) {
+    throw new TypeError("createWebhooks(): the DataSource is not initialized yet. Add ENTITIES and MIGRATIONS to its options, await dataSource.initialize(), then call createWebhooks().");
+  }
+  if (dataSource.options.type !== "postgres") {
+    throw new TypeError(`createWebhooks(): PostgreSQL is required (the outbox relies on FOR UPDATE SKIP LOCKED and LISTEN/NOTIFY), but the DataSource type is "${dataSource.options.type}".`);
+  }
+  if (dataSource.subscribers.some((subscriber) => subscriber instanceof OutboxSubscriber)) {
+    throw new TypeError("createWebhooks(): this DataSource already has webhooks attached, and a second set would record every event twice. Reuse the first, or call its close() first.");
+  }
+  const missing = WEBHOOK_ENTITIES.filter((entity) => !dataSource.hasMetadata(entity)).map((entity) => entity.name);
+  if (missing.length > 0) {
+    throw new TypeError(`createWebhooks(): the DataSource does not know the entities ${missing.join(", ")}. Spread ENTITIES from this package into its "entities" option (and MIGRATIONS into "migrations").`);
+  }
+}

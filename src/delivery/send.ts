@@ -1,0 +1,120 @@
+import type { AxiosInstance } from "axios";
+import type { Readable } from "node:stream";
+import type { DeliveryOutcome } from "../context";
+import { signatureHeaders } from "../security/signature";
+
+/** What one attempt needs to know. */
+export interface SendTarget {
+  url: string;
+  secret: string;
+  deliveryId: string;
+  body: string;
+}
+
+export interface SendSettings {
+  timeoutMs: number;
+  userAgent: string;
+  /** Unix seconds of this attempt (from the injected clock). */
+  timestamp: number;
+  /** Cancels the attempt early (dispatcher shutdown). */
+  signal?: AbortSignal;
+}
+
+const RESPONSE_SNIPPET_BYTES = 4096;
+/** Past this much response body we stop reading: a receiver gains nothing by sending more. */
+const RESPONSE_READ_LIMIT = 1024 * 1024;
+
+/**
+ * POST one signed delivery. Never throws: every result, including a refused address, a timeout or
+ * a reset connection, comes back as a {@link DeliveryOutcome}. Success is any 2xx; redirects are
+ * not followed (one could lead past the address checks).
+ */
+export async function send(http: AxiosInstance, target: SendTarget, settings: SendSettings): Promise<DeliveryOutcome> {
+  const started = performance.now();
+  const deadline = AbortSignal.timeout(settings.timeoutMs);
+  const signal = settings.signal ? AbortSignal.any([deadline, settings.signal]) : deadline;
+  const headers = signatureHeaders({
+    secret: target.secret,
+    deliveryId: target.deliveryId,
+    timestamp: settings.timestamp,
+    body: target.body,
+    userAgent: settings.userAgent,
+  });
+  try {
+    const response = await http.post<Readable>(target.url, target.body, {
+      headers,
+      timeout: settings.timeoutMs,
+      signal,
+      maxRedirects: 0,
+      proxy: false,
+      responseType: "stream",
+      decompress: true,
+      validateStatus: () => true,
+      transformRequest: [(data: unknown) => data],
+    });
+    const responseBody = await readSnippet(response.data, signal);
+    const status = response.status;
+    const ok = status >= 200 && status < 300;
+    const retryAfter = response.headers["retry-after"];
+    return {
+      ok,
+      status,
+      durationMs: elapsed(started),
+      error: ok ? null : describeStatus(status, response.headers.location),
+      responseBody,
+      retryAfter: typeof retryAfter === "string" ? retryAfter : null,
+    };
+  } catch (error) {
+    return { ok: false, status: null, durationMs: elapsed(started), error: describeError(error, settings.timeoutMs, deadline.aborted), responseBody: null, retryAfter: null };
+  }
+}
+
+function elapsed(started: number): number {
+  return Math.max(0, Math.round(performance.now() - started));
+}
+
+function describeStatus(status: number, location: unknown): string {
+  if (status >= 300 && status < 400) {
+    return `HTTP ${status}: redirects are not followed${typeof location === "string" ? ` (Location: ${location.slice(0, 200)})` : ""}; update the webhook URL`;
+  }
+  return `HTTP ${status}`;
+}
+
+function describeError(error: unknown, timeoutMs: number, timedOut: boolean): string {
+  const err = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (timedOut || err.code === "ECONNABORTED" || err.code === "ETIMEDOUT") return `timeout: no response within ${timeoutMs} ms`;
+  const cause = err.cause?.code === "ERR_ADDRESS_FORBIDDEN" ? err.cause : err;
+  const message = cause.message ?? String(error);
+  return cause.code && !message.includes(cause.code) ? `${cause.code}: ${message}` : message;
+}
+
+/** Whether an error outcome came from the address policy (never worth retrying as is). */
+export function isAddressRefusal(outcome: DeliveryOutcome): boolean {
+  return outcome.status === null && outcome.error !== null && outcome.error.includes("ERR_ADDRESS_FORBIDDEN");
+}
+
+/** Keep the first 4 KB of the response and drain the rest (so the keep-alive socket is reusable). */
+async function readSnippet(stream: Readable, signal: AbortSignal): Promise<string | null> {
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  let read = 0;
+  try {
+    for await (const chunk of stream) {
+      if (signal.aborted) break;
+      const buffer = chunk as Buffer;
+      read += buffer.length;
+      if (kept < RESPONSE_SNIPPET_BYTES) {
+        const piece = buffer.subarray(0, RESPONSE_SNIPPET_BYTES - kept);
+        chunks.push(piece);
+        kept += piece.length;
+      }
+      if (read > RESPONSE_READ_LIMIT) {
+        stream.destroy();
+        break;
+      }
+    }
+  } catch {
+    // A body cut short does not change the verdict: the status line already arrived.
+  }
+  return chunks.length === 0 ? "" : Buffer.concat(chunks).toString("utf8");
+}

@@ -1,0 +1,42 @@
+/**
+ * Lease due deliveries in one short statement.
+ *
+ * $1 now, $2 how many, $3 per-webhook limit, $4/$5 webhooks with requests in flight here and how
+ * many, $6 webhooks already full, $7 lease end. `SKIP LOCKED` lets any number of dispatchers run
+ * side by side; the lease (`locked_until`) keeps a claimed row away from them until it is recorded
+ * or the lease runs out (a crashed process). Full and disabled webhooks are left out before the
+ * LIMIT, so a backlog for a stuck endpoint cannot crowd healthy ones out.
+ */
+export const CLAIM_DELIVERIES = `
+WITH candidates AS (
+  SELECT d.id, d.webhook_id, d.next_attempt_at
+  FROM webhook_deliveries d
+  JOIN webhooks w ON w.id = d.webhook_id
+  WHERE d.status = 'pending'
+    AND d.next_attempt_at <= $1
+    AND (d.locked_until IS NULL OR d.locked_until <= $1)
+    AND w.enabled
+    AND d.webhook_id <> ALL($6::int[])
+  ORDER BY d.next_attempt_at
+  LIMIT $2
+  FOR UPDATE OF d SKIP LOCKED
+), ranked AS (
+  SELECT c.id,
+         row_number() OVER (PARTITION BY c.webhook_id ORDER BY c.next_attempt_at) AS rank,
+         $3::int - COALESCE(busy.n, 0) AS room
+  FROM candidates c
+  LEFT JOIN unnest($4::int[], $5::int[]) AS busy(webhook_id, n) ON busy.webhook_id = c.webhook_id
+)
+UPDATE webhook_deliveries d
+SET locked_until = $7
+FROM ranked r, webhooks w, webhook_events e
+WHERE d.id = r.id AND r.rank <= r.room AND w.id = d.webhook_id AND e.id = d.event_id
+RETURNING d.id, d.webhook_id, d.account_id, d.event, d.attempts, d.status, d.next_attempt_at, w.url, w.secret, e.body`;
+
+/** Lease one delivery for a manual attempt, whatever its status; nothing if another attempt holds it. */
+export const CLAIM_ONE = `
+UPDATE webhook_deliveries d
+SET locked_until = $3
+FROM webhooks w, webhook_events e
+WHERE d.id = $1 AND (d.locked_until IS NULL OR d.locked_until <= $2) AND w.id = d.webhook_id AND e.id = d.event_id
+RETURNING d.id, d.webhook_id, d.account_id, d.event, d.attempts, d.status, d.next_attempt_at, w.url, w.secret, e.body`;

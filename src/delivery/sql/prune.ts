@@ -1,0 +1,13 @@
+/**
+ * Delete finished events older than the retention cutoff, a small batch at a time; their
+ * deliveries and attempts go with them (ON DELETE CASCADE). Events with a pending delivery stay.
+ */
+export const PRUNE_EVENTS = `
+DELETE FROM webhook_events
+WHERE id IN (
+  SELECT e.id FROM webhook_events e
+  WHERE e.fanned_out_at < $1
+    AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND d.status = 'pending')
+  ORDER BY e.id
+  LIMIT $2
+)`;

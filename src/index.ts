@@ -1,0 +1,13 @@
+export { createWebhooks } from "./create-webhooks";
+export type { Webhooks } from "./create-webhooks";
+export { resolveOptions, DEFAULT_RETRY_SCHEDULE } from "./options";
+export type { WebhooksOptions, ResolvedOptions, Logger, Authenticate, Principal } from "./options";
+export * from "./errors";
+export * from "./types";
+export type { AttemptRecord, DeliveryOutcome, WebhooksEventMap, WebhooksEvents } from "./context";
+export * from "./entities";
+export { MIGRATIONS } from "./migrations";
+export { pgliteDriver, isEmbeddedDriver } from "./embedded/pglite-driver";
+export type { Dispatcher, DispatcherStats } from "./delivery/dispatcher";
+export type { Emitter } from "./delivery/emit";
+export { nextAttemptAt } from "./delivery/retry-schedule";

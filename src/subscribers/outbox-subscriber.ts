@@ -1,0 +1,115 @@
+import type { EntitySubscriberInterface, InsertEvent, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent, UpdateEvent } from "typeorm";
+import type { WebhooksContext } from "../context";
+import { INSERT_EVENT, insertEventFromRow } from "../delivery/sql/insert-event";
+import { Contact, Conversation, Inbox, Message } from "../entities";
+import type { ChangedAttributes, WebhookEventName } from "../types";
+import { changedAttributes } from "./changed-attributes";
+
+/** Conversation columns whose change is a `conversation_updated` (Chatwoot's list). */
+const CONVERSATION_WATCHED = new Set(["team_id", "assignee_id", "status", "snoozed_until", "custom_attributes", "labels", "waiting_since", "first_reply_created_at", "priority"]);
+
+type Subject = "Message" | "Conversation" | "Contact" | "Inbox";
+const TABLES = { Message: "messages", Conversation: "conversations", Contact: "contacts", Inbox: "inboxes" } as const;
+
+interface Recorded {
+  event: WebhookEventName;
+  subject: Subject;
+  entity: Record<string, any>;
+  data: { changed_attributes: ChangedAttributes } | null;
+}
+
+/**
+ * Records webhook events in the outbox from TypeORM's entity hooks.
+ *
+ * Every hook writes one row through `event.queryRunner`, inside the caller's transaction when
+ * there is one: no HTTP here, and never the global DataSource (it could deadlock a small pool
+ * and would not see the uncommitted row). A committed transaction wakes the dispatcher; a rolled
+ * back one takes its rows with it.
+ */
+export class OutboxSubscriber implements EntitySubscriberInterface {
+  /** Query runners with recorded events not yet committed. */
+  private readonly dirty = new WeakSet<QueryRunner>();
+  /** Per query runner, the tail of its writes: bulk saves run hooks concurrently on one connection. */
+  private readonly tails = new WeakMap<QueryRunner, Promise<unknown>>();
+
+  constructor(
+    private readonly context: WebhooksContext,
+    private readonly wake: () => void,
+  ) {}
+
+  afterInsert(event: InsertEvent<any>): Promise<void> | void {
+    const subject = subjectOf(event.metadata.target);
+    if (!subject) return;
+    const entity = event.entity as Record<string, any>;
+    if (subject === "Message" && entity.messageType === "activity") return;
+    if (subject === "Inbox" && !this.context.options.inboxEvents) return;
+    const name = ({ Message: "message_created", Conversation: "conversation_created", Contact: "contact_created", Inbox: "inbox_created" } as const)[subject];
+    return this.record(event.queryRunner, [{ event: name, subject, entity, data: null }]);
+  }
+
+  afterUpdate(event: UpdateEvent<any>): Promise<void> | void {
+    const subject = subjectOf(event.metadata.target);
+    if (!subject || !event.entity || event.updatedColumns.length === 0) return;
+    if (subject === "Inbox" && !this.context.options.inboxEvents) return;
+    const entity = { ...(event.databaseEntity ?? {}), ...event.entity } as Record<string, any>;
+    if (entity.id === undefined || entity.id === null) return;
+    const changes = changedAttributes(event.updatedColumns, event.databaseEntity, entity);
+    if (changes.length === 0) return;
+    const recorded: Recorded[] = [];
+    if (subject === "Message") {
+      if (entity.messageType !== "activity") recorded.push({ event: "message_updated", subject, entity, data: null });
+    } else if (subject === "Conversation") {
+      const watched = changes.filter((change) => CONVERSATION_WATCHED.has(Object.keys(change)[0]));
+      if (watched.length > 0) recorded.push({ event: "conversation_updated", subject, entity, data: { changed_attributes: changes } });
+      if (changes.some((change) => "status" in change)) recorded.push({ event: "conversation_status_changed", subject, entity, data: { changed_attributes: changes.filter((change) => "status" in change) } });
+    } else {
+      recorded.push({ event: subject === "Contact" ? "contact_updated" : "inbox_updated", subject, entity, data: { changed_attributes: changes } });
+    }
+    if (recorded.length === 0) return;
+    return this.record(event.queryRunner, recorded);
+  }
+
+  afterTransactionCommit(event: TransactionCommitEvent): void {
+    if (this.dirty.has(event.queryRunner)) {
+      this.dirty.delete(event.queryRunner);
+      this.wake();
+    }
+  }
+
+  afterTransactionRollback(event: TransactionRollbackEvent): void {
+    this.dirty.delete(event.queryRunner);
+  }
+
+  private record(queryRunner: QueryRunner, events: Recorded[]): Promise<void> {
+    const previous = this.tails.get(queryRunner) ?? Promise.resolve();
+    const write = previous.then(async () => {
+      for (const item of events) await insertEvent(queryRunner, item);
+    });
+    // The chain continues after a failure; the failure itself reaches this hook's caller.
+    this.tails.set(queryRunner, write.catch(() => undefined));
+    return write.then(() => {
+      if (queryRunner.isTransactionActive) this.dirty.add(queryRunner);
+      else this.wake(); // autocommit (repository.insert()/QueryBuilder): already visible
+    });
+  }
+}
+
+function insertEvent(queryRunner: QueryRunner, item: Recorded): Promise<unknown> {
+  const { entity, subject } = item;
+  const data = item.data ? JSON.stringify(item.data) : null;
+  const accountId = entity.accountId ?? entity.account?.id;
+  const inboxId = subject === "Contact" ? null : subject === "Inbox" ? entity.id : (entity.inboxId ?? entity.inbox?.id);
+  if (accountId === undefined || inboxId === undefined) {
+    // Saved through relations only: read the ids from the row itself, still one statement.
+    return queryRunner.query(insertEventFromRow(TABLES[subject]), [item.event, subject, data, entity.id]);
+  }
+  return queryRunner.query(INSERT_EVENT, [accountId, inboxId, item.event, subject, entity.id, data]);
+}
+
+function subjectOf(target: unknown): Subject | null {
+  if (target === Message) return "Message";
+  if (target === Conversation) return "Conversation";
+  if (target === Contact) return "Contact";
+  if (target === Inbox) return "Inbox";
+  return null;
+}

@@ -1,0 +1,23 @@
+import type { DataSource } from "typeorm";
+import { createWebhooks, type Webhooks } from "../../src/create-webhooks";
+import type { WebhooksOptions } from "../../src/options";
+
+const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/**
+ * Webhooks as a host wires them, tuned for tests: loopback receivers allowed, a short poll,
+ * no logging noise. Every field can be overridden.
+ */
+export function testWebhooks(dataSource: DataSource, overrides: Partial<WebhooksOptions> = {}): Webhooks {
+  return createWebhooks({ dataSource, allowPrivateNetwork: true, pollIntervalMs: 50, timeoutMs: 2000, logger: quiet, ...overrides });
+}
+
+/** Wait until `check` returns true (polling every 20 ms), or fail after `timeoutMs`. */
+export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 10000, what = "condition"): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
