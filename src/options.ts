@@ -3,6 +3,7 @@ import type { Agent as HttpAgent } from "node:http";
 import type { Agent as HttpsAgent } from "node:https";
 import type { Request } from "express";
 import type { DataSource } from "typeorm";
+import { parseAllowedCidrs } from "./security/address-policy";
 
 /** pino-compatible logger; pass `pino()` or any object with these four methods. */
 export interface Logger {
@@ -141,5 +142,7 @@ export function resolveOptions(options: WebhooksOptions, env: NodeJS.ProcessEnv 
   if (!Array.isArray(resolved.allowedCidrs) || resolved.allowedCidrs.some((cidr) => typeof cidr !== "string")) {
     throw new TypeError('createWebhooks(): option allowedCidrs must be an array of strings such as "10.0.0.0/8".');
   }
+  parseAllowedCidrs(resolved.allowedCidrs); // throws a TypeError naming a bad entry
+
   return resolved;
 }

@@ -302,6 +302,7 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
       }
       await recorder.flush();
       await notifier?.close();
+      guard?.destroy();
     },
 
     wake() {

@@ -228,4 +228,38 @@ describe("retries, failures and the schedule (injected clock)", () => {
     const events = await db.dataSource.getRepository(WebhookEvent).findBy({ accountId: webhook.accountId });
     expect(events).toHaveLength(1);
   });
+
+  it("refuses a forbidden address at send time, records why, and does not retry it", async () => {
+    const lookups: string[] = [];
+    // The name resolves to loopback, which the default policy forbids: no socket may be opened.
+    const lookup = ((hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
+      lookups.push(hostname);
+      if (options?.all) callback(null, [{ address: "127.0.0.1", family: 4 }]);
+      else callback(null, "127.0.0.1", 4);
+    }) as unknown as NonNullable<WebhooksOptions["lookup"]>;
+    const { webhook, save } = await setup({ allowPrivateNetwork: false, lookup });
+    await db.dataSource.getRepository(Webhook).update(webhook.id, { url: `http://hook.test:${receiver.port}/hook` });
+    await save();
+    await webhooks.dispatcher.runOnce();
+    expect(lookups).toContain("hook.test");
+    expect(receiver.connections()).toBe(0);
+    const row = await delivery(webhook.id);
+    expect(row).toMatchObject({ status: "failed", attempts: 1, lastStatusCode: null, nextAttemptAt: null });
+    expect(row.lastError).toMatch(/ERR_ADDRESS_FORBIDDEN/);
+    expect(row.lastError).toMatch(/SAFE_FETCH_ALLOW_PRIVATE_NETWORK/);
+  });
+
+  it("sends to a private address on the allow-list", async () => {
+    const lookup = ((_hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
+      if (options?.all) callback(null, [{ address: "127.0.0.1", family: 4 }]);
+      else callback(null, "127.0.0.1", 4);
+    }) as unknown as NonNullable<WebhooksOptions["lookup"]>;
+    const { webhook, save } = await setup({ allowPrivateNetwork: false, allowedCidrs: ["127.0.0.1/32"], lookup });
+    await db.dataSource.getRepository(Webhook).update(webhook.id, { url: `http://hook.test:${receiver.port}/hook` });
+    await save();
+    await webhooks.dispatcher.runOnce();
+    expect(receiver.requests).toHaveLength(1);
+    expect(receiver.requests[0].headers.host).toBe(`hook.test:${receiver.port}`);
+    expect((await delivery(webhook.id)).status).toBe("succeeded");
+  });
 });
