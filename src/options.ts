@@ -74,6 +74,8 @@ export interface WebhooksOptions {
   random?: () => number;
   /** Largest accepted management API body, in bytes. Default 1 MB. */
   maxBodyBytes?: number;
+  /** Path where the host mounted `router`, for the settings page's requests. Default "/api/v1". */
+  settingsApiBase?: string;
 }
 
 /** Options with every default applied; what the rest of the library receives. */
@@ -124,6 +126,7 @@ export function resolveOptions(options: WebhooksOptions, env: NodeJS.ProcessEnv 
     clock: options.clock ?? (() => new Date()),
     random: options.random ?? Math.random,
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+    settingsApiBase: options.settingsApiBase ?? "/api/v1",
   };
   for (const key of ["timeoutMs", "autoDisableAfterMs", "retentionMs", "pollIntervalMs", "batchSize", "concurrency", "perEndpointConcurrency", "maxBodyBytes"] as const) {
     if (!Number.isFinite(resolved[key]) || resolved[key] <= 0) {
@@ -143,6 +146,9 @@ export function resolveOptions(options: WebhooksOptions, env: NodeJS.ProcessEnv 
     throw new TypeError('createWebhooks(): option allowedCidrs must be an array of strings such as "10.0.0.0/8".');
   }
   parseAllowedCidrs(resolved.allowedCidrs); // throws a TypeError naming a bad entry
+  if (typeof resolved.settingsApiBase !== "string" || !resolved.settingsApiBase.startsWith("/")) {
+    throw new TypeError('createWebhooks(): option settingsApiBase must be an absolute path such as "/api/v1".');
+  }
 
   return resolved;
 }

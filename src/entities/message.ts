@@ -15,7 +15,7 @@ export type MessageSenderType = "User" | "Contact" | "AgentBot";
  * or an AgentBot (or nothing, for system messages).
  */
 @Entity({ name: "messages" })
-@Index("index_messages_on_conversation_id", ["conversationId"])
+@Index("index_messages_on_conversation_id_and_created_at", ["conversationId", "createdAt"])
 @Index("index_messages_on_account_id", ["accountId"])
 @Index("index_messages_on_sender_type_and_sender_id", ["senderType", "senderId"])
 export class Message {
