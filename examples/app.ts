@@ -1,0 +1,26 @@
+import express, { type Express } from "express";
+import type { DataSource } from "typeorm";
+import type { Logger, Webhooks } from "../src";
+import { createHostRouter } from "./host-routes";
+import { createConsoleLogger } from "./logger";
+
+/** Path of the webhook settings page for an account (Chatwoot's own path for it). */
+export const settingsPagePath = (accountId: number) => `/app/accounts/${accountId}/settings/integrations/webhook`;
+
+/**
+ * The demo host application: its own Chatwoot-style routes plus the library's management API
+ * (`/api/v1`) and settings page (`/app`), mounted as any Express app would mount them.
+ */
+export function createApp({ dataSource, webhooks, logger = createConsoleLogger("warn") }: { dataSource: DataSource; webhooks: Webhooks; logger?: Logger }): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  // The host routes go first: they only answer for their own paths and authenticate per route.
+  app.use("/api/v1", createHostRouter({ dataSource, logger }));
+  app.use("/api/v1", webhooks.router);
+  app.use("/app", webhooks.settingsRouter);
+  app.get("/", (_req, res) => res.redirect(settingsPagePath(1)));
+  app.use((_req, res) => {
+    res.status(404).json({ error: "Resource could not be found" });
+  });
+  return app;
+}

@@ -1,0 +1,34 @@
+import { Router } from "express";
+import type { DataSource } from "typeorm";
+import type { Logger } from "../src";
+import { requireMember } from "./host/auth";
+import { parseBody } from "./host/body-parser";
+import { createContact } from "./host/contacts";
+import { createConversation, toggleStatus } from "./host/conversations";
+import { hostErrorHandler } from "./host/error-handler";
+import { createMessage, updateMessage } from "./host/messages";
+
+/**
+ * The host application's own API, on Chatwoot's paths (mount under `/api/v1`). Each route saves
+ * rows through TypeORM and nothing else: webhooks go out because the library's entity subscriber
+ * records the change in the same transaction, not because a route asks for it.
+ *
+ * Authentication is per route (not `router.use`), so this router never answers for paths it
+ * does not own, such as the library's `/accounts/:account_id/webhooks`.
+ */
+export function createHostRouter({ dataSource, logger }: { dataSource: DataSource; logger: Logger }): Router {
+  const router = Router();
+  const member = requireMember(dataSource);
+  const json = parseBody({ files: false });
+  const withFiles = parseBody({ files: true });
+  const base = "/accounts/:account_id";
+
+  router.post(`${base}/conversations/:conversation_id/messages`, member, withFiles, createMessage(dataSource));
+  router.patch(`${base}/messages/:id`, member, json, updateMessage(dataSource));
+  router.patch(`${base}/conversations/:conversation_id/messages/:id`, member, json, updateMessage(dataSource));
+  router.post(`${base}/conversations/:conversation_id/toggle_status`, member, json, toggleStatus(dataSource));
+  router.post(`${base}/conversations`, member, json, createConversation(dataSource));
+  router.post(`${base}/contacts`, member, json, createContact(dataSource));
+  router.use(hostErrorHandler(logger));
+  return router;
+}

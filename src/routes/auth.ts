@@ -1,0 +1,73 @@
+import type { Request, RequestHandler, Response } from "express";
+import type { DataSource } from "typeorm";
+import type { WebhooksContext } from "../context";
+import { AccessToken, AccountUser } from "../entities";
+import { AuthError } from "../errors";
+import type { Authenticate, Principal } from "../options";
+import { parseId } from "./path-params";
+
+/** Tokens are `varchar(255)`: a longer header cannot match and is not looked up. */
+const MAX_TOKEN_LENGTH = 255;
+const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
+
+/** Who passed the administrator check, for the handlers after it. */
+export interface AuthorizedCaller {
+  accountId: number;
+  principal: Principal;
+}
+
+const callers = new WeakMap<Response, AuthorizedCaller>();
+
+/** The token of a request: `api_access_token` (Chatwoot's header), else `Authorization: Bearer <token>`. */
+export function readAccessToken(req: Request): string | null {
+  const header = req.get("api_access_token")?.trim();
+  if (header) return header;
+  const match = BEARER.exec(req.get("authorization") ?? "");
+  return match ? match[1] : null;
+}
+
+/** The default {@link Authenticate}: the library's `access_tokens` and `account_users` tables. */
+export function tokenAuthenticate(dataSource: DataSource): Authenticate {
+  return async (req, accountId) => {
+    const token = readAccessToken(req);
+    if (!token || token.length > MAX_TOKEN_LENGTH) return null;
+    const row = await dataSource
+      .createQueryBuilder(AccessToken, "token")
+      .leftJoin(AccountUser, "membership", "membership.userId = token.userId AND membership.accountId = :accountId", { accountId })
+      .select("token.userId", "user_id")
+      .addSelect("membership.role", "role")
+      .where("token.token = :token", { token })
+      .getRawOne<{ user_id: number; role: string | null }>();
+    if (!row) return null;
+    const role = row.role === null ? null : row.role === "administrator" ? "administrator" : "agent";
+    return { userId: row.user_id, role };
+  };
+}
+
+/**
+ * Runs before anything else on every management route (before the body is even parsed):
+ * no or unknown token → `Invalid Access Token`; not a member of the account in the path (or no
+ * such account, or an account id that is not a positive int4) → `You are not authorized to access
+ * this account`; a member who is not an administrator → `You are not authorized to do this action`.
+ * All three are 401, as in Chatwoot.
+ */
+export function requireAdministrator(ctx: WebhooksContext): RequestHandler {
+  const authenticate = ctx.options.authenticate ?? tokenAuthenticate(ctx.options.dataSource);
+  return async (req, res, next) => {
+    const accountId = parseId(req.params.account_id);
+    // An impossible account id still gets its token checked first, as account 0 (which never exists).
+    const principal = await authenticate(req, accountId ?? 0);
+    if (!principal) throw AuthError.invalidToken();
+    if (accountId === null || principal.role === null) throw AuthError.notInAccount();
+    if (principal.role !== "administrator") throw AuthError.notAdministrator();
+    callers.set(res, { accountId, principal });
+    next();
+  };
+}
+
+/** The caller {@link requireAdministrator} let through. */
+export function callerOf(res: Response): AuthorizedCaller {
+  const caller = callers.get(res);
+  if (!caller) throw new TypeError("callerOf(): requireAdministrator() did not run for this request.");
+  return caller;
+}

@@ -1,0 +1,38 @@
+import type { ErrorRequestHandler, RequestHandler } from "express";
+import { NotFoundError, ValidationError, WebhooksError } from "../errors";
+import type { Logger } from "../options";
+
+/** Anything under the API's paths that no route matched: Chatwoot's 404 shape, not Express's HTML page. */
+export const notFound: RequestHandler = () => {
+  throw new NotFoundError();
+};
+
+/**
+ * The last handler of the management API: turns the error family into Chatwoot's JSON shapes.
+ * Validation → 422 `{message, attributes}`; every other `WebhooksError` → `{error}` with its
+ * status. Other client faults Express raises itself (a path that is not valid percent-encoding)
+ * keep their 4xx status. Anything else is a bug: logged, and answered with a bare 500.
+ */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (error: unknown, req, res, next) => {
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    if (error instanceof ValidationError) {
+      res.status(error.status).json({ message: error.message, attributes: error.attributes });
+      return;
+    }
+    if (error instanceof WebhooksError) {
+      res.status(error.status).json({ error: error.message });
+      return;
+    }
+    const status = (error as { status?: unknown } | null)?.status;
+    if (typeof status === "number" && status >= 400 && status < 500) {
+      res.status(status).json({ error: "Bad request" });
+      return;
+    }
+    logger.error({ err: error, method: req.method, path: req.originalUrl }, "webhooks management API: request failed");
+    res.status(500).json({ error: "Internal server error" });
+  };
+}

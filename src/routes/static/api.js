@@ -1,0 +1,117 @@
+/**
+ * The management API client: every call carries the `api_access_token` header. A 401 calls
+ * `onUnauthorized` so the page can ask for a token again.
+ */
+
+const TOKEN_KEY = "chatwoot-webhooks:access-token";
+let memoryToken = null;
+
+/** The saved access token, or null. Falls back to memory when storage is unavailable. */
+export function loadToken() {
+  try {
+    return window.localStorage.getItem(TOKEN_KEY) ?? memoryToken;
+  } catch {
+    return memoryToken;
+  }
+}
+
+export function saveToken(token) {
+  memoryToken = token;
+  try {
+    window.localStorage.setItem(TOKEN_KEY, token);
+  } catch {
+    // Private mode or storage disabled: the token lives until the page is closed.
+  }
+}
+
+export function clearToken() {
+  memoryToken = null;
+  try {
+    window.localStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // Nothing stored.
+  }
+}
+
+/** A non-2xx answer. `body` is the parsed JSON error (`{message, attributes}` or `{error}`). */
+export class ApiError extends Error {
+  constructor(status, body) {
+    const text = body && typeof body === "object" ? body.message || body.error : null;
+    super(typeof text === "string" && text ? text : `The server answered ${status}.`);
+    this.name = "ApiError";
+    this.status = status;
+    this.body = body;
+  }
+}
+
+/**
+ * @param {{ base: string, accountId: string, onUnauthorized: (message: string) => void }} config
+ */
+export function createApi({ base, accountId, onUnauthorized }) {
+  const root = `${base}/accounts/${encodeURIComponent(accountId)}`;
+
+  async function request(method, path, body) {
+    const headers = { Accept: "application/json" };
+    const token = loadToken();
+    if (token) headers.api_access_token = token;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    let response;
+    try {
+      response = await fetch(root + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: "same-origin",
+        cache: "no-store",
+      });
+    } catch {
+      throw new ApiError(0, { error: "Could not reach the server. Check your connection and try again." });
+    }
+    const text = await response.text();
+    let data = null;
+    if (text) {
+      try {
+        data = JSON.parse(text);
+      } catch {
+        data = { error: `The server answered ${response.status} with a body that is not JSON.` };
+      }
+    }
+    if (!response.ok) {
+      const error = new ApiError(response.status, data);
+      if (response.status === 401) onUnauthorized(error.message);
+      throw error;
+    }
+    return data;
+  }
+
+  const webhook = (id) => `/webhooks/${encodeURIComponent(id)}`;
+  const delivery = (webhookId, id) => `${webhook(webhookId)}/deliveries/${encodeURIComponent(id)}`;
+
+  return {
+    listWebhooks: async () => (await request("GET", "/webhooks"))?.payload?.webhooks ?? [],
+    createWebhook: async (fields) => (await request("POST", "/webhooks", { webhook: fields })).payload.webhook,
+    updateWebhook: async (id, fields) => (await request("PATCH", webhook(id), { webhook: fields })).payload.webhook,
+    deleteWebhook: (id) => request("DELETE", webhook(id)),
+    /** @returns {Promise<{ deliveries: object[], meta: { page: number, per_page: number, count: number } }>} */
+    listDeliveries: async (webhookId, { status = "", page = 1 } = {}) => {
+      const query = new URLSearchParams();
+      if (status) query.set("status", status);
+      query.set("page", String(page));
+      const data = await request("GET", `${webhook(webhookId)}/deliveries?${query}`);
+      return { deliveries: data?.payload?.deliveries ?? [], meta: data?.meta ?? { page, per_page: 0, count: 0 } };
+    },
+    getDelivery: async (webhookId, id) => (await request("GET", delivery(webhookId, id))).payload.delivery,
+    redeliver: async (webhookId, id) => (await request("POST", `${delivery(webhookId, id)}/redeliver`))?.payload?.attempt ?? null,
+    /** Inboxes for the picker, or null when the host has no inbox route. */
+    listInboxes: async () => {
+      try {
+        const data = await request("GET", "/inboxes");
+        const list = Array.isArray(data?.payload) ? data.payload : data?.payload?.inboxes;
+        return Array.isArray(list) ? list : null;
+      } catch (error) {
+        if (error instanceof ApiError && error.status !== 401) return null;
+        throw error;
+      }
+    },
+  };
+}

@@ -1,0 +1,29 @@
+/** Longest accepted webhook URL. */
+export const MAX_URL_LENGTH = 2048;
+
+// Whitespace, control and format characters (zero-width, bidi overrides), lone surrogates,
+// private-use characters, and backslashes (which WHATWG parsing silently turns into slashes).
+const FORBIDDEN_CHARACTERS = /[\s\p{Cc}\p{Cf}\p{Cs}\p{Co}\\]/u;
+// The scheme must be written out with `//` and a non-empty authority: WHATWG parsing would
+// otherwise accept `http:example.com` or `http:/example.com` and guess the host.
+const SCHEME_AND_AUTHORITY = /^https?:\/\/([^/?#]*)/i;
+
+/**
+ * Parse a webhook URL the way the management API accepts it, or return null: a string of at
+ * most 2,048 characters, `http:` or `https:`, a host, no credentials (`user:pass@`), no spaces,
+ * control characters or backslashes. The string itself is what gets stored.
+ */
+export function parseWebhookUrl(value: unknown): URL | null {
+  if (typeof value !== "string" || value.length > MAX_URL_LENGTH || FORBIDDEN_CHARACTERS.test(value)) return null;
+  const authority = SCHEME_AND_AUTHORITY.exec(value)?.[1];
+  if (!authority || authority.includes("@")) return null;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return null;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") return null;
+  if (url.hostname === "" || url.username !== "" || url.password !== "") return null;
+  return url;
+}
