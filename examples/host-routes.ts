@@ -5,6 +5,7 @@ import { requireMember } from "./host/auth";
 import { parseBody } from "./host/body-parser";
 import { createContact } from "./host/contacts";
 import { createConversation, toggleStatus } from "./host/conversations";
+import { listInboxes } from "./host/inboxes";
 import { hostErrorHandler } from "./host/error-handler";
 import { createMessage, updateMessage } from "./host/messages";
 
@@ -29,6 +30,7 @@ export function createHostRouter({ dataSource, logger }: { dataSource: DataSourc
   router.post(`${base}/conversations/:conversation_id/toggle_status`, member, json, toggleStatus(dataSource));
   router.post(`${base}/conversations`, member, json, createConversation(dataSource));
   router.post(`${base}/contacts`, member, json, createContact(dataSource));
+  router.get(`${base}/inboxes`, member, listInboxes(dataSource));
   router.use(hostErrorHandler(logger));
   return router;
 }

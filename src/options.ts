@@ -51,7 +51,7 @@ export interface WebhooksOptions {
   batchSize?: number;
   /** Requests in flight at once, per dispatcher. Default 64. */
   concurrency?: number;
-  /** Requests in flight to one webhook at once, per dispatcher. Default 8. */
+  /** Requests in flight to one webhook at once, per dispatcher. Default 16. */
   perEndpointConcurrency?: number;
   /** Send to private, loopback and link-local addresses. Default: `SAFE_FETCH_ALLOW_PRIVATE_NETWORK === "true"`. */
   allowPrivateNetwork?: boolean;
@@ -114,7 +114,7 @@ export function resolveOptions(options: WebhooksOptions, env: NodeJS.ProcessEnv 
     pollIntervalMs: options.pollIntervalMs ?? SECOND,
     batchSize: options.batchSize ?? 100,
     concurrency: options.concurrency ?? 64,
-    perEndpointConcurrency: options.perEndpointConcurrency ?? 8,
+    perEndpointConcurrency: options.perEndpointConcurrency ?? 16,
     allowPrivateNetwork: options.allowPrivateNetwork ?? env.SAFE_FETCH_ALLOW_PRIVATE_NETWORK === "true",
     allowedCidrs: options.allowedCidrs ?? [],
     lookup: options.lookup,
@@ -146,7 +146,7 @@ export function resolveOptions(options: WebhooksOptions, env: NodeJS.ProcessEnv 
     throw new TypeError('createWebhooks(): option allowedCidrs must be an array of strings such as "10.0.0.0/8".');
   }
   parseAllowedCidrs(resolved.allowedCidrs); // throws a TypeError naming a bad entry
-  if (typeof resolved.settingsApiBase !== "string" || !resolved.settingsApiBase.startsWith("/")) {
+  if (typeof resolved.settingsApiBase !== "string" || !/^\/(?!\/)[^\s"'<>\\]*$/.test(resolved.settingsApiBase)) {
     throw new TypeError('createWebhooks(): option settingsApiBase must be an absolute path such as "/api/v1".');
   }
 

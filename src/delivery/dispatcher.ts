@@ -92,7 +92,12 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
   let running = false;
   let loop: Promise<void> | null = null;
   let shutdown = new AbortController();
+  /** There may be events to fan out (a commit, a notification, the poll). */
   let eventsDirty = true;
+  /** There may be due deliveries beyond what was claimed (new fan-out, a capped claim, the poll). */
+  let deliveriesDirty = true;
+  /** Claim again only once this much room is free, so a busy dispatcher claims in batches, not one by one. */
+  const lowWater = Math.max(1, Math.min(options.batchSize, Math.ceil(options.concurrency / 4)));
   let wakeUp: (() => void) | null = null;
   let wokenEarly = false;
   let nextPruneAt = 0;
@@ -213,7 +218,7 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
         if (left <= 0) inFlight.delete(row.webhook_id);
         else inFlight.set(row.webhook_id, left);
         active.delete(task);
-        rouse();
+        if (deliveriesDirty && (active.size === 0 || options.concurrency - active.size >= lowWater)) rouse();
       });
     active.add(task);
     return task;
@@ -239,10 +244,17 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
       eventsDirty = false;
       fannedOut = await fanOut();
       if (fannedOut === options.batchSize) eventsDirty = true;
+      if (fannedOut > 0) deliveriesDirty = true;
     }
     const room = options.concurrency - active.size;
     const limit = Math.min(room, options.batchSize);
-    const claimed = limit > 0 ? await claim(limit) : [];
+    if (!deliveriesDirty || limit <= 0 || (room < lowWater && active.size > 0)) return { fannedOut, claimed: [], limit };
+    deliveriesDirty = false;
+    const claimed = await claim(limit);
+    // A full claim, or a webhook at its limit, may have left due deliveries behind.
+    const perWebhook = new Map(inFlight);
+    for (const row of claimed) perWebhook.set(row.webhook_id, (perWebhook.get(row.webhook_id) ?? 0) + 1);
+    if (claimed.length === limit || [...perWebhook.values()].some((n) => n >= options.perEndpointConcurrency)) deliveriesDirty = true;
     return { fannedOut, claimed, limit };
   };
 
@@ -251,21 +263,23 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
     while (running) {
       let more = false;
       try {
-        const { claimed, limit } = await pass();
+        const { claimed } = await pass();
         for (const row of claimed) void launch(row);
-        more = eventsDirty || (claimed.length === limit && limit > 0 && active.size < options.concurrency);
+        more = eventsDirty || (deliveriesDirty && options.concurrency - active.size >= lowWater);
         failures = 0;
       } catch (error) {
         failures += 1;
         eventsDirty = true;
+        deliveriesDirty = true;
         logger.error({ err: error }, "webhook dispatcher pass failed; retrying");
         events.emit("dispatcher.error", error as Error);
         await sleep(Math.min(100 * 2 ** failures, 5000));
         continue;
       }
-      if (!more) {
-        // The poll is also the fallback for missed notifications (due retries are found by every claim).
-        if (await sleep(options.pollIntervalMs)) eventsDirty = true;
+      if (!more && (await sleep(options.pollIntervalMs))) {
+        // The poll: the fallback for missed notifications, and how due retries are found.
+        eventsDirty = true;
+        deliveriesDirty = true;
       }
     }
   };
@@ -276,6 +290,7 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
       running = true;
       shutdown = new AbortController();
       eventsDirty = true;
+      deliveriesDirty = true;
       if (notifier) {
         await notifier.listen(() => {
           eventsDirty = true;
@@ -339,6 +354,7 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
 
     async runOnce() {
       eventsDirty = true;
+      deliveriesDirty = true;
       const { fannedOut, claimed } = await pass();
       await Promise.all(claimed.map((row) => launch(row)));
       await recorder.flush();

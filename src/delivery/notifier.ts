@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Pool, PoolClient } from "pg";
 import type { DataSource } from "typeorm";
 import type { Logger } from "../options";
@@ -21,11 +22,13 @@ export function createNotifier(dataSource: DataSource, logger: Logger): Notifier
   let closed = false;
   let scheduled = false;
   let retry: NodeJS.Timeout | null = null;
+  // Our own NOTIFYs carry this id; the local dispatcher was already woken directly.
+  const self = randomUUID();
 
   const connect = async (onNotification: () => void): Promise<void> => {
     const next = await pool.connect();
     next.on("notification", (message) => {
-      if (message.channel === CHANNEL) onNotification();
+      if (message.channel === CHANNEL && message.payload !== self) onNotification();
     });
     next.on("error", (error) => {
       logger.warn({ err: error }, "webhook LISTEN connection lost; reconnecting");
@@ -61,7 +64,7 @@ export function createNotifier(dataSource: DataSource, logger: Logger): Notifier
       scheduled = true;
       setImmediate(() => {
         scheduled = false;
-        pool.query(`SELECT pg_notify('${CHANNEL}', '')`).catch((error: Error) => logger.debug({ err: error }, "NOTIFY failed; dispatchers will poll"));
+        pool.query(`SELECT pg_notify('${CHANNEL}', $1)`, [self]).catch((error: Error) => logger.debug({ err: error }, "NOTIFY failed; dispatchers will poll"));
       });
     },
     async close() {

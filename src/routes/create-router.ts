@@ -30,5 +30,8 @@ export function createRouter(ctx: WebhooksContext): Router {
 
   const router = Router();
   router.use("/accounts/:account_id/webhooks", api);
+  // An account id that is not valid percent-encoding fails while Express decodes it, before the
+  // router above runs; this path (a RegExp, so nothing is decoded) still answers in JSON.
+  router.use(/^\/accounts\/[^/]+\/webhooks(?=\/|$)/i, errorHandler(ctx.options.logger));
   return router;
 }

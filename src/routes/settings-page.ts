@@ -34,9 +34,8 @@ export function createSettingsRouter(ctx: WebhooksContext): Router {
   const staticDir = findStaticDir();
   const template = readFileSync(path.join(staticDir, TEMPLATE_FILE), "utf8");
   const assets = new Set(readdirSync(staticDir).filter((file) => /^[a-z0-9-]+\.(js|css|svg)$/.test(file)));
-  // TODO(lead): `settingsApiBase` is to be added to WebhooksOptions; read loosely until then.
-  const apiBase = normalizeApiBase((ctx.options as { settingsApiBase?: unknown }).settingsApiBase);
-  const csp = contentSecurityPolicy(apiBase);
+  const apiBase = normalizeApiBase(ctx.options.settingsApiBase);
+  const csp = contentSecurityPolicy();
 
   const router = Router();
 
@@ -83,24 +82,25 @@ function findStaticDir(): string {
   return found;
 }
 
+/** A same-origin absolute path without a trailing slash; the CSP allows nothing else. */
 function normalizeApiBase(value: unknown): string {
   if (value === undefined || value === null) return DEFAULT_SETTINGS_API_BASE;
-  if (typeof value !== "string" || !/^(\/|https?:\/\/)/.test(value) || /[\s"'<>`]/.test(value)) {
-    throw new TypeError('createWebhooks(): option settingsApiBase must be a path such as "/api/v1" or an absolute http(s) URL.');
+  // "//host/..." would be another origin; quotes and brackets have no place in a path.
+  if (typeof value !== "string" || !value.startsWith("/") || value.startsWith("//") || /[\s"'<>`\\]/.test(value)) {
+    throw new TypeError('createWebhooks(): option settingsApiBase must be an absolute path on this server, such as "/api/v1".');
   }
+  // "/" (API at the root) becomes "", so "${base}/accounts" stays a path, never "//accounts".
   return value.replace(/\/+$/, "");
 }
 
-/** Same-origin everything; the API's origin is added when the host serves it elsewhere. */
-function contentSecurityPolicy(apiBase: string): string {
-  const connect = ["'self'"];
-  if (/^https?:\/\//.test(apiBase)) connect.push(new URL(apiBase).origin);
+/** Everything from this origin only: the page's own modules, stylesheet and the JSON API. */
+function contentSecurityPolicy(): string {
   return [
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
     "img-src 'self' data:",
-    `connect-src ${connect.join(" ")}`,
+    "connect-src 'self'",
     "base-uri 'none'",
     "form-action 'none'",
     "frame-ancestors 'none'",

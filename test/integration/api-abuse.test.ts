@@ -147,6 +147,8 @@ const CASES: AbuseCase[] = [
   ]),
   { name: "PUT with a float id", method: "put", path: (ids) => `${list(ids)}/1.0`, body: { name: "x" }, status: 404, expected: NOT_FOUND },
   { name: "a path that is not valid percent-encoding", method: "get", path: (ids) => `${list(ids)}/%E0%A4%A`, status: 400 },
+  { name: "an account id that is not valid percent-encoding", method: "get", path: () => "/api/v1/accounts/%E0/webhooks", status: 400 },
+  { name: "a delivery id that is not valid percent-encoding", method: "post", path: (ids) => `${one(ids)}/deliveries/%FF/redeliver`, status: 400 },
   { name: "delivery id not a uuid", method: "get", path: (ids) => `${one(ids)}/deliveries/1`, status: 404, expected: NOT_FOUND },
   { name: "delivery id with SQL", method: "get", path: (ids) => `${one(ids)}/deliveries/'%20OR%20'1'='1`, status: 404, expected: NOT_FOUND },
   { name: "redeliver a non-uuid", method: "post", path: (ids) => `${one(ids)}/deliveries/xyz/redeliver`, status: 404, expected: NOT_FOUND },

@@ -28,7 +28,7 @@ const state = {
   loaded: false,
 };
 
-const api = createApi({ base: apiBase || "/api/v1", accountId, onUnauthorized: askForToken });
+const api = createApi({ base: apiBase ?? "/api/v1", accountId, onUnauthorized: askForToken });
 const toast = createToast(byId("toast"));
 const form = createWebhookForm({ api, onSaved: webhookSaved });
 const secretDialog = createSecretDialog({ toast });
