@@ -23,7 +23,8 @@ export interface Principal {
 /**
  * Resolve the caller of a management API request. Return `null` for "no valid credentials"
  * (401 `Invalid Access Token`). The default looks up `api_access_token` (or a Bearer token) in
- * the library's `access_tokens` and `account_users` tables.
+ * the library's `access_tokens` and `account_users` tables. An account id that cannot exist (not a
+ * positive 32-bit integer in the path) is passed as 0, so the token is still checked first.
  */
 export type Authenticate = (req: Request, accountId: number) => Promise<Principal | null>;
 
