@@ -1,6 +1,6 @@
 /** @type {import('jest').Config} */
 // Type errors are caught once by `npm run typecheck`; Jest only transpiles, which is much faster.
-const tsJest = ["ts-jest", { tsconfig: "tsconfig.json", isolatedModules: true }];
+const tsJest = ["ts-jest", { tsconfig: "tsconfig.jest.json" }];
 module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/test"],

@@ -58,6 +58,8 @@ export async function measureBacklogRss(config: BenchConfig, receiver: ReceiverP
       });
       try {
         await receiver.waitFor("/rss/", total, settings.timeoutMs);
+      } catch (error) {
+        throw new Error(`${(error as Error).message}; RSS peak until then ${(sampledPeak / MB).toFixed(1)} MB (not a full drain, so not reported)`);
       } finally {
         stopProgress();
       }

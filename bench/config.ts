@@ -63,7 +63,7 @@ export function benchConfig(quick: boolean): BenchConfig {
     throughput: { messages: 10_000, webhooks: 2, writers: 8, ceilingBodies: 200, timeoutMs: 300_000 },
     latency: { messagesPerSecond: 100, durationMs: 20_000, warmupMessages: 100, webhooks: 2 },
     isolation: { messages: 15_000, webhooks: 5, timeoutMs: 5000, warmupMs: 1000, windowMs: 10_000 },
-    backlogRss: { messages: 50_000, webhooks: 2, timeoutMs: 300_000 },
+    backlogRss: { messages: 50_000, webhooks: 2, timeoutMs: 480_000 },
     messagesPerConversation: 50,
   };
 }

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import os from "node:os";
 import { admin } from "./database";
 
@@ -9,6 +10,11 @@ export interface Machine {
   node: string;
   postgres: string;
   platform: string;
+  /** 1-minute load average when the run started (other work on the machine skews every figure). */
+  load_at_start: number;
+  load_at_end?: number;
+  /** The commit measured, `+dirty` when the tree had changes. */
+  commit: string;
 }
 
 export async function describeMachine(): Promise<Machine> {
@@ -20,5 +26,17 @@ export async function describeMachine(): Promise<Machine> {
     node: process.version,
     postgres: version,
     platform: `${os.platform()} ${os.release()}`,
+    load_at_start: Math.round(os.loadavg()[0] * 100) / 100,
+    commit: currentCommit(),
   };
+}
+
+function currentCommit(): string {
+  try {
+    const git = (...args: string[]) => execFileSync("git", args, { cwd: __dirname, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const dirty = git("status", "--porcelain", "--", "src").length > 0;
+    return `${git("rev-parse", "--short", "HEAD")}${dirty ? "+dirty" : ""}`;
+  } catch {
+    return "unknown";
+  }
 }

@@ -5,6 +5,7 @@
  * to produce its numbers; a missed target is reported, not an error.
  */
 import { writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { measureBacklogRss } from "./backlog-rss";
 import { benchConfig } from "./config";
@@ -19,7 +20,7 @@ import { round } from "./stats";
 import { measureThroughput } from "./throughput";
 
 /** The whole run is stopped after this long, whatever hangs. */
-const WATCHDOG_MS = { quick: 3 * 60_000, full: 15 * 60_000 };
+const WATCHDOG_MS = { quick: 3 * 60_000, full: 25 * 60_000 };
 
 async function main(): Promise<number> {
   const quick = process.argv.includes("--quick");
@@ -90,7 +91,8 @@ async function main(): Promise<number> {
   }
 
   const m = machine as Machine | null;
-  const machineLine = m ? `${m.cores} cores (${m.cpu}), Node ${m.node}, ${m.postgres.split(" on ")[0]}` : "n/a";
+  if (m) m.load_at_end = round(os.loadavg()[0], 2);
+  const machineLine = m ? `${m.cores} cores (${m.cpu}), Node ${m.node}, ${m.postgres.split(" on ")[0]}, load ${m.load_at_start} → ${m.load_at_end}` : "n/a";
   const results = {
     generated_at: new Date().toISOString(),
     quick,

@@ -214,10 +214,12 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
         events.emit("dispatcher.error", error);
       })
       .finally(() => {
-        const left = (inFlight.get(row.webhook_id) ?? 1) - 1;
-        if (left <= 0) inFlight.delete(row.webhook_id);
-        else inFlight.set(row.webhook_id, left);
+        const before = inFlight.get(row.webhook_id) ?? 1;
+        if (before <= 1) inFlight.delete(row.webhook_id);
+        else inFlight.set(row.webhook_id, before - 1);
         active.delete(task);
+        // A webhook that was at its limit may have due deliveries the last claim had to leave.
+        if (before >= options.perEndpointConcurrency) deliveriesDirty = true;
         if (deliveriesDirty && (active.size === 0 || options.concurrency - active.size >= lowWater)) rouse();
       });
     active.add(task);
@@ -251,10 +253,9 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
     if (!deliveriesDirty || limit <= 0 || (room < lowWater && active.size > 0)) return { fannedOut, claimed: [], limit };
     deliveriesDirty = false;
     const claimed = await claim(limit);
-    // A full claim, or a webhook at its limit, may have left due deliveries behind.
-    const perWebhook = new Map(inFlight);
-    for (const row of claimed) perWebhook.set(row.webhook_id, (perWebhook.get(row.webhook_id) ?? 0) + 1);
-    if (claimed.length === limit || [...perWebhook.values()].some((n) => n >= options.perEndpointConcurrency)) deliveriesDirty = true;
+    // A full claim may have left due deliveries behind; webhooks at their limit are handled when
+    // one of their attempts finishes (see launch).
+    if (claimed.length === limit) deliveriesDirty = true;
     return { fannedOut, claimed, limit };
   };
 
@@ -263,9 +264,9 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
     while (running) {
       let more = false;
       try {
-        const { claimed } = await pass();
+        const { claimed, limit } = await pass();
         for (const row of claimed) void launch(row);
-        more = eventsDirty || (deliveriesDirty && options.concurrency - active.size >= lowWater);
+        more = eventsDirty || (claimed.length === limit && limit > 0 && options.concurrency - active.size >= lowWater);
         failures = 0;
       } catch (error) {
         failures += 1;

@@ -252,6 +252,43 @@ describe("ORM-triggered delivery", () => {
     }
   });
 
+  it("does not spin while an endpoint at its limit hangs", async () => {
+    await webhooks.close();
+    let claims = 0;
+    const counting = await db.open({
+      logging: ["query"],
+      logger: {
+        logQuery: (query: string) => {
+          if (query.includes("WITH candidates")) claims += 1;
+        },
+        logQueryError: () => undefined,
+        logQuerySlow: () => undefined,
+        logSchemaBuild: () => undefined,
+        logMigration: () => undefined,
+        log: () => undefined,
+      },
+    });
+    const spinning = testWebhooks(counting, { timeoutMs: 5000, perEndpointConcurrency: 2, pollIntervalMs: 250 });
+    const hanging = await startReceiver(() => "hang");
+    try {
+      const scene = await makeScene(counting);
+      await makeWebhook(counting, scene.account.id, hanging.url);
+      await counting.getRepository(Message).save(Array.from({ length: 10 }, () => newMessage(counting, scene.conversation)));
+      await spinning.dispatcher.start();
+      await hanging.waitFor(2, 3000);
+      claims = 0;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      // Only the 250 ms poll claims while both slots hang: about 4 in a second, not thousands.
+      expect(claims).toBeLessThanOrEqual(6);
+      expect(hanging.requests).toHaveLength(2);
+    } finally {
+      await spinning.dispatcher.stop(50);
+      await spinning.close();
+      await hanging.close();
+      await counting.destroy();
+    }
+  });
+
   it("refuses a second createWebhooks() on the same DataSource", () => {
     expect(() => testWebhooks(db.dataSource)).toThrow(/already has webhooks attached/);
   });
