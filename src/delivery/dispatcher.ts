@@ -78,7 +78,9 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
           policy: { allowPrivateNetwork: options.allowPrivateNetwork, allowedCidrs: options.allowedCidrs },
           lookup: options.lookup,
           keepAlive: true,
-          maxSockets: options.perEndpointConcurrency,
+          // Per-webhook limits are ours; the agent's per-host pool must not make webhooks that
+          // share a host wait behind one that hangs.
+          maxSockets: options.concurrency,
         });
   const http: AxiosInstance = axios.create({
     httpAgent: options.httpAgent ?? guard?.httpAgent,

@@ -230,22 +230,26 @@ describe("ORM-triggered delivery", () => {
     await eventually(async () => (await webhooks.dispatcher.stats()).pending === 0, 5000, "delivery recorded");
   });
 
-  it("keeps delivering to healthy endpoints while another one hangs", async () => {
+  it("keeps delivering to healthy endpoints while another one hangs, even on the same host", async () => {
     await webhooks.close();
     webhooks = testWebhooks(db.dataSource, { timeoutMs: 1500, perEndpointConcurrency: 4 });
     const scene = await makeScene(db.dataSource);
     const hanging = await startReceiver(() => "hang");
+    // One server, two webhooks: /stuck never answers, /ok does. Sockets to one host are shared.
+    receiver.respond((request) => (request.path === "/stuck" ? "hang" : { status: 200 }));
     try {
       await makeWebhook(db.dataSource, scene.account.id, hanging.url);
-      await makeWebhook(db.dataSource, scene.account.id, receiver.url);
+      await makeWebhook(db.dataSource, scene.account.id, `${receiver.url}/stuck`);
+      await makeWebhook(db.dataSource, scene.account.id, `${receiver.url}/ok`);
       const messages = Array.from({ length: 40 }, (_, i) => newMessage(db.dataSource, scene.conversation, { content: `m${i}` }));
       await db.dataSource.getRepository(Message).save(messages);
       const started = Date.now();
       await webhooks.dispatcher.start();
-      await receiver.waitFor(40, 5000);
-      // All 40 arrived before the first attempt to the hanging endpoint could even time out.
+      await eventually(() => receiver.requests.filter((r) => r.path === "/ok").length === 40, 5000, "40 deliveries to /ok");
+      // All 40 arrived before the first attempt to a hanging endpoint could even time out.
       expect(Date.now() - started).toBeLessThan(1500);
       expect(hanging.requests.length).toBeLessThanOrEqual(4);
+      expect(receiver.requests.filter((r) => r.path === "/stuck").length).toBeLessThanOrEqual(4);
     } finally {
       await webhooks.dispatcher.stop(100);
       await hanging.close();
