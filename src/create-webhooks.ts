@@ -68,7 +68,7 @@ export function createWebhooks(input: WebhooksOptions): Webhooks {
     router: createRouter(context),
     settingsRouter: createSettingsRouter(context),
     dispatcher,
-    emit: createEmitter(context, () => dispatcher?.wake()),
+    emit: createEmitter(context, (queryRunner) => subscriber.recorded(queryRunner)),
     events,
     redeliver: context.redeliver,
     close,

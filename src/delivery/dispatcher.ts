@@ -1,18 +1,23 @@
 import axios, { type AxiosInstance } from "axios";
+import type { EntityManager } from "typeorm";
 import type { AttemptRecord, DeliveryOutcome, WebhooksContext } from "../context";
 import { ConflictError, NotFoundError } from "../errors";
 import { buildBodies, type OutboxEvent } from "../payloads";
 import { createAddressGuard } from "../security/address-guard";
 import type { AttemptTrigger, DeliveryStatus } from "../types";
 import { USER_AGENT } from "../version";
+import { parseUuid } from "../routes/path-params";
+import { backoffMs } from "./backoff";
+import { emitSafely } from "./emit-safely";
 import { createNotifier, type Notifier } from "./notifier";
 import { createOutcomeRecorder } from "./outcome-recorder";
-import { nextAttemptAt } from "./retry-schedule";
+import { judge } from "./judge";
 import { rowsOf } from "./rows";
-import { isAddressRefusal, send } from "./send";
-import { CLAIM_DELIVERIES, CLAIM_ONE } from "./sql/claim-deliveries";
-import { FAIL_ORPHANED, INSERT_DELIVERIES, LOCK_PENDING_EVENTS, MARK_FANNED_OUT } from "./sql/fan-out";
+import { send } from "./send";
+import { CLAIM_DELIVERIES, CLAIM_ONE, DELIVERY_STATE, RELEASE_LEASES } from "./sql/claim-deliveries";
+import { DELETE_EVENTS, FAIL_ORPHANED, INSERT_DELIVERIES, LOCK_PENDING_EVENTS, MARK_FANNED_OUT } from "./sql/fan-out";
 import { PRUNE_EVENTS } from "./sql/prune";
+import { STATS } from "./sql/stats";
 
 /** Counts for a health endpoint. */
 export interface DispatcherStats {
@@ -23,6 +28,8 @@ export interface DispatcherStats {
   succeeded: number;
   /** Requests this dispatcher has in flight right now. */
   inFlight: number;
+  /** Deliveries this dispatcher has claimed and will start as slots free up. */
+  buffered: number;
 }
 
 /** The sending side: fans events out, claims due deliveries, sends and records them. */
@@ -64,7 +71,12 @@ interface EventRow {
   created_at: Date;
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A claimed delivery and the lease it was claimed with. */
+interface Buffered {
+  row: ClaimedRow;
+  lease: Date;
+}
+
 const PRUNE_EVERY_MS = 60_000;
 const PRUNE_BATCH = 500;
 
@@ -86,10 +98,24 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
     httpAgent: options.httpAgent ?? guard?.httpAgent,
     httpsAgent: options.httpsAgent ?? guard?.httpsAgent,
   });
-  const recorder = createOutcomeRecorder({ dataSource, events, logger, clock, autoDisableAfterMs: options.autoDisableAfterMs });
+  const recorder = createOutcomeRecorder({
+    dataSource,
+    events,
+    logger,
+    clock,
+    autoDisableAfterMs: options.autoDisableAfterMs,
+    // Claims wait while too many results are unwritten; a written batch lets them go on.
+    onWritten: () => {
+      if (deliveriesDirty) rouse();
+    },
+  });
   const notifier: Notifier | null = options.notify ? createNotifier(dataSource, logger) : null;
 
+  /** Attempts in flight, per webhook. */
   const inFlight = new Map<number, number>();
+  /** Leased deliveries waiting here for a free slot of their webhook, per webhook. */
+  const ready = new Map<number, Buffered[]>();
+  let buffered = 0;
   const active = new Set<Promise<void>>();
   let running = false;
   let loop: Promise<void> | null = null;
@@ -98,8 +124,12 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
   let eventsDirty = true;
   /** There may be due deliveries beyond what was claimed (new fan-out, a capped claim, the poll). */
   let deliveriesDirty = true;
-  /** Claim again only once this much room is free, so a busy dispatcher claims in batches, not one by one. */
+  /**
+   * Claims fill the slots and a buffer of the same size behind them, so attempts keep going while
+   * the next claim is on its way. Claim again once this much of that room is free.
+   */
   const lowWater = Math.max(1, Math.min(options.batchSize, Math.ceil(options.concurrency / 4)));
+  const leaseMs = options.timeoutMs + options.leaseMarginMs;
   let wakeUp: (() => void) | null = null;
   let wokenEarly = false;
   let nextPruneAt = 0;
@@ -146,98 +176,133 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
           data: row.data,
           createdAt: row.created_at,
         }));
-      const bodies = wanted.length > 0 ? await buildBodies(manager, wanted) : new Map<string, string | null>();
-      await manager.query(MARK_FANNED_OUT, [ids, ids.map((id) => bodies.get(id) ?? null), now]);
+      const bodies = wanted.length > 0 ? await buildAll(manager, wanted) : new Map<string, string | null>();
+      const targetedIds = ids.filter((id) => targeted.has(id));
+      await manager.query(MARK_FANNED_OUT, [targetedIds, targetedIds.map((id) => bodies.get(id) ?? null), now]);
+      // Events no webhook wanted are of no further use.
+      if (targetedIds.length < ids.length) await manager.query(DELETE_EVENTS, [ids.filter((id) => !targeted.has(id))]);
       const orphaned = wanted.filter((event) => bodies.get(event.id) == null).map((event) => event.id);
       if (orphaned.length > 0) await manager.query(FAIL_ORPHANED, [orphaned, now]);
       return rows.length;
     });
 
-  const claim = async (limit: number): Promise<ClaimedRow[]> => {
+  /** Deliveries a webhook holds here: in flight plus waiting in the buffer. */
+  const held = (webhookId: number) => (inFlight.get(webhookId) ?? 0) + (ready.get(webhookId)?.length ?? 0);
+
+  const claim = async (limit: number): Promise<Buffered[]> => {
     const now = clock();
-    const busy = [...inFlight.keys()];
-    const full = busy.filter((id) => (inFlight.get(id) ?? 0) >= options.perEndpointConcurrency);
-    const lease = new Date(now.getTime() + options.timeoutMs + options.leaseMarginMs);
-    const result = await dataSource.query(CLAIM_DELIVERIES, [now, limit, options.perEndpointConcurrency, busy, busy.map((id) => inFlight.get(id)), full, lease]);
-    return rowsOf<ClaimedRow>(result);
+    const perWebhook = 2 * options.perEndpointConcurrency;
+    const busy = [...new Set([...inFlight.keys(), ...ready.keys()])];
+    const full = busy.filter((id) => held(id) >= perWebhook);
+    const lease = new Date(now.getTime() + leaseMs);
+    const result = await dataSource.query(CLAIM_DELIVERIES, [now, limit, perWebhook, busy, busy.map(held), full, lease]);
+    return rowsOf<ClaimedRow>(result).map((row) => ({ row, lease }));
   };
 
-  /** What an attempt's outcome means for the delivery. Pure apart from the clock and random source. */
-  const judge = (row: ClaimedRow, outcome: DeliveryOutcome, attemptedAt: Date, trigger: AttemptTrigger): AttemptRecord & { gone: boolean } => {
-    const attempt = row.attempts + 1;
-    const gone = outcome.status === 410;
-    let deliveryStatus: DeliveryStatus;
-    let next: Date | null = null;
-    if (outcome.ok) deliveryStatus = "succeeded";
-    else if (gone || isAddressRefusal(outcome)) deliveryStatus = "failed";
-    else if (trigger === "manual") {
-      // A manual attempt that fails leaves the schedule as it was.
-      deliveryStatus = row.status;
-      next = row.status === "pending" ? row.next_attempt_at : null;
-    } else {
-      next = nextAttemptAt({ attempt, schedule: options.retrySchedule, now: clock(), jitter: options.retryJitter, random: options.random, status: outcome.status, retryAfter: outcome.retryAfter });
-      deliveryStatus = next ? "pending" : "failed";
-    }
-    return {
-      ...outcome,
-      deliveryId: row.id,
-      webhookId: row.webhook_id,
-      accountId: row.account_id,
-      event: row.event,
-      attempt,
-      trigger,
-      deliveryStatus,
-      nextAttemptAt: next,
-      attemptedAt,
-      gone,
-    };
+  /** Give lost leases back at once (stop, or a buffered row that waited too long), instead of letting them run out. */
+  const release = async (items: Buffered[]): Promise<void> => {
+    if (items.length === 0) return;
+    await dataSource
+      .query(RELEASE_LEASES, [items.map((item) => item.row.id), items.map((item) => item.lease)])
+      .catch((error: Error) => logger.warn({ err: error }, "could not release leases; they will run out by themselves"));
   };
 
   const attempt = async (row: ClaimedRow, trigger: AttemptTrigger): Promise<AttemptRecord & { gone: boolean }> => {
     const attemptedAt = clock();
     const outcome = await send(
       http,
-      { url: row.url, secret: row.secret, deliveryId: row.id, body: row.body ?? "" },
+      { url: row.url, secret: row.secret, deliveryId: row.id, body: row.body as string },
       { timeoutMs: options.timeoutMs, userAgent: USER_AGENT, timestamp: Math.floor(attemptedAt.getTime() / 1000), signal: shutdown.signal },
     );
-    return judge(row, outcome, attemptedAt, trigger);
+    return judge(row, outcome, attemptedAt, trigger, clock(), { schedule: options.retrySchedule, jitter: options.retryJitter, random: options.random });
   };
 
-  const launch = (row: ClaimedRow): Promise<void> => {
+  const launch = (row: ClaimedRow): void => {
     inFlight.set(row.webhook_id, (inFlight.get(row.webhook_id) ?? 0) + 1);
     const task: Promise<void> = attempt(row, "scheduled")
       .then((record) => {
         // Cut short by stop(): not the receiver's fault, so not recorded; the lease lets it be tried again.
         if (shutdown.signal.aborted && !record.ok) return;
-        return recorder.record(record);
+        // The slot is free as soon as the receiver answered; the lease covers the row until the
+        // batched write lands (stop() waits for it).
+        void recorder.record(record);
       })
       .catch((error: Error) => {
         logger.error({ err: error, deliveryId: row.id }, "delivery attempt crashed");
-        events.emit("dispatcher.error", error);
+        emitSafely(events, logger, "dispatcher.error", error);
       })
       .finally(() => {
-        const before = inFlight.get(row.webhook_id) ?? 1;
-        if (before <= 1) inFlight.delete(row.webhook_id);
-        else inFlight.set(row.webhook_id, before - 1);
+        const left = (inFlight.get(row.webhook_id) ?? 1) - 1;
+        if (left <= 0) inFlight.delete(row.webhook_id);
+        else inFlight.set(row.webhook_id, left);
         active.delete(task);
-        // A webhook that was at its limit may have due deliveries the last claim had to leave.
-        if (before >= options.perEndpointConcurrency) deliveriesDirty = true;
-        if (deliveriesDirty && (active.size === 0 || options.concurrency - active.size >= lowWater)) rouse();
+        pump();
+        if (deliveriesDirty && room() >= lowWater) rouse();
       });
     active.add(task);
-    return task;
   };
 
+  /** Room for more claims: the slots plus a buffer of the same size, less what is held. */
+  const room = () => 2 * options.concurrency - active.size - buffered;
+
+  /** Start buffered deliveries while slots are free, taking webhooks in turn. */
+  const pump = (): void => {
+    const stale: Buffered[] = [];
+    let progress = true;
+    while (progress && active.size < options.concurrency && buffered > 0 && !shutdown.signal.aborted) {
+      progress = false;
+      for (const [webhookId, queue] of ready) {
+        if (active.size >= options.concurrency) break;
+        if ((inFlight.get(webhookId) ?? 0) >= options.perEndpointConcurrency) continue;
+        const item = queue.shift() as Buffered;
+        buffered -= 1;
+        if (queue.length === 0) ready.delete(webhookId);
+        progress = true;
+        // Only start what can finish inside its lease; otherwise hand it back.
+        if (clock().getTime() + options.timeoutMs > item.lease.getTime()) stale.push(item);
+        else launch(item.row);
+      }
+    }
+    if (stale.length > 0) {
+      deliveriesDirty = true;
+      void release(stale);
+    }
+  };
+
+  /**
+   * The payloads of a batch, built together. Should that fail, each event is built alone in a
+   * savepoint, so one bad event cannot hold up the rest: it gets no body and its deliveries fail.
+   */
+  const buildAll = async (manager: EntityManager, wanted: OutboxEvent[]): Promise<Map<string, string | null>> => {
+    try {
+      return await manager.transaction((inner) => buildBodies(inner, wanted));
+    } catch (error) {
+      logger.error({ err: error, events: wanted.length }, "building a batch of payloads failed; building them one by one");
+      const bodies = new Map<string, string | null>();
+      for (const event of wanted) {
+        try {
+          bodies.set(event.id, (await manager.transaction((inner) => buildBodies(inner, [event]))).get(event.id) ?? null);
+        } catch (single) {
+          logger.error({ err: single, eventId: event.id, event: event.event }, "could not build this event's payload; its deliveries fail");
+          bodies.set(event.id, null);
+        }
+      }
+      return bodies;
+    }
+  };
+
+  /** Delete what retention allows, a small batch at a time, for at most a second per pass. */
   const prune = async (): Promise<void> => {
     const cutoff = new Date(clock().getTime() - options.retentionMs);
-    for (let round = 0; round < 20; round += 1) {
+    const until = Date.now() + 1000;
+    while (Date.now() < until) {
       const [, deleted] = (await dataSource.query(PRUNE_EVENTS, [cutoff, PRUNE_BATCH])) as [unknown, number];
       if (deleted < PRUNE_BATCH) break;
     }
   };
 
   /** One pass: prune when due, fan out new events, claim what there is room for. */
-  const pass = async (): Promise<{ fannedOut: number; claimed: ClaimedRow[]; limit: number }> => {
+  const pass = async (): Promise<{ fannedOut: number; claimed: number; limit: number; filled: boolean }> => {
     const now = clock().getTime();
     if (now >= nextPruneAt) {
       nextPruneAt = now + PRUNE_EVERY_MS;
@@ -250,15 +315,29 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
       if (fannedOut === options.batchSize) eventsDirty = true;
       if (fannedOut > 0) deliveriesDirty = true;
     }
-    const room = options.concurrency - active.size;
-    const limit = Math.min(room, options.batchSize);
-    if (!deliveriesDirty || limit <= 0 || (room < lowWater && active.size > 0)) return { fannedOut, claimed: [], limit };
+    const free = room();
+    const limit = Math.min(free, options.batchSize);
+    // Claim when there is room for a batch (or nothing is held), and not while results pile up
+    // faster than they are written: a crash re-sends what was not recorded, so keep that small.
+    const idle = active.size + buffered === 0;
+    if (!deliveriesDirty || limit <= 0 || (free < lowWater && !idle) || recorder.size() >= options.concurrency) return { fannedOut, claimed: 0, limit, filled: false };
     deliveriesDirty = false;
+    const limitedPerWebhook = !idle;
     const claimed = await claim(limit);
-    // A full claim may have left due deliveries behind; webhooks at their limit are handled when
-    // one of their attempts finishes (see launch).
-    if (claimed.length === limit) deliveriesDirty = true;
-    return { fannedOut, claimed, limit };
+    for (const item of claimed) {
+      const queue = ready.get(item.row.webhook_id);
+      if (queue) queue.push(item);
+      else ready.set(item.row.webhook_id, [item]);
+    }
+    buffered += claimed.length;
+    // A webhook the claim filled up may have more due. Claim again at once (it is left out now,
+    // being full), so one webhook's long backlog cannot keep the others waiting.
+    const filled = claimed.some((item) => held(item.row.webhook_id) >= 2 * options.perEndpointConcurrency);
+    // A full claim may have left due deliveries behind; so may one held to what each webhook
+    // had free: those are claimed as its attempts finish.
+    if (claimed.length === limit || limitedPerWebhook || filled) deliveriesDirty = true;
+    pump();
+    return { fannedOut, claimed: claimed.length, limit, filled };
   };
 
   const run = async (): Promise<void> => {
@@ -266,17 +345,16 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
     while (running) {
       let more = false;
       try {
-        const { claimed, limit } = await pass();
-        for (const row of claimed) void launch(row);
-        more = eventsDirty || (claimed.length === limit && limit > 0 && options.concurrency - active.size >= lowWater);
+        const { claimed, limit, filled } = await pass();
+        more = eventsDirty || ((claimed === limit || filled) && claimed > 0 && room() >= lowWater);
         failures = 0;
       } catch (error) {
         failures += 1;
         eventsDirty = true;
         deliveriesDirty = true;
         logger.error({ err: error }, "webhook dispatcher pass failed; retrying");
-        events.emit("dispatcher.error", error as Error);
-        await sleep(Math.min(100 * 2 ** failures, 5000));
+        emitSafely(events, logger, "dispatcher.error", error as Error);
+        await sleep(backoffMs(failures));
         continue;
       }
       if (!more && (await sleep(options.pollIntervalMs))) {
@@ -287,6 +365,14 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
     }
   };
 
+  /** Take back everything buffered and not started. */
+  const drainBuffer = (): Buffered[] => {
+    const items = [...ready.values()].flat();
+    ready.clear();
+    buffered = 0;
+    return items;
+  };
+
   return {
     async start() {
       if (running) return;
@@ -294,12 +380,11 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
       shutdown = new AbortController();
       eventsDirty = true;
       deliveriesDirty = true;
-      if (notifier) {
-        await notifier.listen(() => {
-          eventsDirty = true;
-          rouse();
-        });
-      }
+      // LISTEN connects in the background; until it does, the poll finds the work.
+      notifier?.listen(() => {
+        eventsDirty = true;
+        rouse();
+      });
       loop = run();
     },
 
@@ -309,6 +394,7 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
       rouse();
       await loop;
       loop = null;
+      await release(drainBuffer());
       if (active.size > 0) {
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([Promise.allSettled([...active]), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
@@ -318,7 +404,8 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
           await Promise.allSettled([...active]);
         }
       }
-      await recorder.flush();
+      // Bounded too: with the database away, unwritten results are left to their leases.
+      await recorder.flush(timeoutMs);
       await notifier?.close();
       guard?.destroy();
     },
@@ -330,13 +417,14 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
     },
 
     async redeliver(deliveryId) {
-      if (!UUID.test(deliveryId)) throw new NotFoundError();
+      if (parseUuid(deliveryId) === null) throw new NotFoundError();
       const now = clock();
-      const lease = new Date(now.getTime() + options.timeoutMs + options.leaseMarginMs);
+      const lease = new Date(now.getTime() + leaseMs);
       const [row] = rowsOf<ClaimedRow>(await dataSource.query(CLAIM_ONE, [deliveryId, now, lease]));
       if (!row) {
-        const exists = (await dataSource.query(`SELECT 1 FROM webhook_deliveries WHERE id = $1`, [deliveryId])) as unknown[];
-        if (exists.length === 0) throw new NotFoundError();
+        const [found] = (await dataSource.query(DELIVERY_STATE, [deliveryId])) as Array<{ has_body: boolean }>;
+        if (!found) throw new NotFoundError();
+        if (!found.has_body) throw new ConflictError("This delivery has no payload to send: its record was deleted before the payload was built.");
         throw new ConflictError("This delivery is being attempted right now; try again in a few seconds.");
       }
       const record = await attempt(row, "manual");
@@ -346,22 +434,20 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
     },
 
     async stats() {
-      const [row] = (await dataSource.query(`
-        SELECT (SELECT count(*) FROM webhook_events WHERE fanned_out_at IS NULL)::int AS queued_events,
-               count(*) FILTER (WHERE status = 'pending')::int AS pending,
-               count(*) FILTER (WHERE status = 'failed')::int AS failed,
-               count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded
-        FROM webhook_deliveries`)) as Array<{ queued_events: number; pending: number; failed: number; succeeded: number }>;
-      return { queuedEvents: row.queued_events, pending: row.pending, failed: row.failed, succeeded: row.succeeded, inFlight: active.size };
+      const [row] = (await dataSource.query(STATS)) as Array<{ queued_events: number; pending: number; failed: number; succeeded: number }>;
+      return { queuedEvents: row.queued_events, pending: row.pending, failed: row.failed, succeeded: row.succeeded, inFlight: active.size, buffered };
     },
 
     async runOnce() {
       eventsDirty = true;
       deliveriesDirty = true;
       const { fannedOut, claimed } = await pass();
-      await Promise.all(claimed.map((row) => launch(row)));
+      while (active.size > 0 || buffered > 0) {
+        await Promise.allSettled([...active]);
+        pump();
+      }
       await recorder.flush();
-      return { fannedOut, attempted: claimed.length };
+      return { fannedOut, attempted: claimed };
     },
   };
 }

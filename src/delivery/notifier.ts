@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Pool, PoolClient } from "pg";
+import { Client, type ClientConfig, type Pool } from "pg";
 import type { DataSource } from "typeorm";
 import type { Logger } from "../options";
 
@@ -8,35 +8,56 @@ export const CHANNEL = "chatwoot_webhooks";
 
 /** Cross-process wake-ups over PostgreSQL LISTEN/NOTIFY. */
 export interface Notifier {
-  /** Hold one pooled connection that LISTENs; reconnects by itself when it drops. */
-  listen(onNotification: () => void): Promise<void>;
+  /** Open a connection of its own that LISTENs; reconnects by itself when it drops. */
+  listen(onNotification: () => void): void;
   /** Tell every listening dispatcher there is new work. Coalesced, never awaited by callers. */
   notify(): void;
   close(): Promise<void>;
 }
 
-/** Uses the DataSource's own `pg` pool (one connection while listening, one briefly per NOTIFY). */
+/**
+ * LISTEN runs on a dedicated connection built from the DataSource's own settings, outside its
+ * pool, so a small pool is never one connection short. NOTIFY borrows a pooled connection for a
+ * moment.
+ */
 export function createNotifier(dataSource: DataSource, logger: Logger): Notifier {
-  const pool = (dataSource.driver as unknown as { master: Pool }).master;
-  let client: PoolClient | null = null;
-  let closed = false;
+  const pool = (dataSource.driver as unknown as { master: Pool & { options: ClientConfig } }).master;
+  let client: Client | null = null;
+  let closed = true;
   let scheduled = false;
   let retry: NodeJS.Timeout | null = null;
   // Our own NOTIFYs carry this id; the local dispatcher was already woken directly.
   const self = randomUUID();
 
   const connect = async (onNotification: () => void): Promise<void> => {
-    const next = await pool.connect();
+    const next = new Client(pool.options);
+    const lost = (error: Error) => {
+      next.removeAllListeners();
+      next.on("error", () => undefined);
+      void next.end().catch(() => undefined);
+      if (client === next) client = null;
+      if (closed) return;
+      logger.warn({ err: error }, "webhook LISTEN connection lost; reconnecting");
+      scheduleReconnect(onNotification);
+    };
+    next.on("error", lost);
+    next.on("end", () => lost(new Error("connection ended")));
     next.on("notification", (message) => {
       if (message.channel === CHANNEL && message.payload !== self) onNotification();
     });
-    next.on("error", (error) => {
-      logger.warn({ err: error }, "webhook LISTEN connection lost; reconnecting");
-      if (client === next) client = null;
-      next.release(error);
-      scheduleReconnect(onNotification);
-    });
-    await next.query(`LISTEN ${CHANNEL}`);
+    try {
+      await next.connect();
+      await next.query(`LISTEN ${CHANNEL}`);
+    } catch (error) {
+      next.removeAllListeners();
+      await next.end().catch(() => undefined);
+      throw error;
+    }
+    if (closed) {
+      next.removeAllListeners();
+      await next.end().catch(() => undefined);
+      return;
+    }
     client = next;
     // Anything committed while we were not listening is picked up now rather than at the next poll.
     onNotification();
@@ -47,7 +68,7 @@ export function createNotifier(dataSource: DataSource, logger: Logger): Notifier
     retry = setTimeout(() => {
       retry = null;
       connect(onNotification).catch((error: Error) => {
-        logger.warn({ err: error }, "webhook LISTEN reconnect failed; trying again");
+        logger.warn({ err: error }, "webhook LISTEN reconnect failed; trying again (polling meanwhile)");
         scheduleReconnect(onNotification);
       });
     }, 1000);
@@ -55,12 +76,15 @@ export function createNotifier(dataSource: DataSource, logger: Logger): Notifier
   };
 
   return {
-    async listen(onNotification) {
+    listen(onNotification) {
       closed = false;
-      await connect(onNotification);
+      connect(onNotification).catch((error: Error) => {
+        logger.warn({ err: error }, "webhook LISTEN failed; polling until it succeeds");
+        scheduleReconnect(onNotification);
+      });
     },
     notify() {
-      if (scheduled || closed) return;
+      if (scheduled) return;
       scheduled = true;
       setImmediate(() => {
         scheduled = false;
@@ -74,8 +98,9 @@ export function createNotifier(dataSource: DataSource, logger: Logger): Notifier
       const current = client;
       client = null;
       if (current) {
-        await current.query(`UNLISTEN ${CHANNEL}`).catch(() => undefined);
-        current.release();
+        current.removeAllListeners();
+        current.on("error", () => undefined);
+        await current.end().catch(() => undefined);
       }
     },
   };

@@ -1,6 +1,8 @@
 import type { DataSource } from "typeorm";
 import type { AttemptRecord, WebhooksEvents } from "../context";
 import type { Logger } from "../options";
+import { emitSafely } from "./emit-safely";
+import { backoffMs } from "./backoff";
 import { DISABLE_WEBHOOKS, RECORD_OUTCOMES } from "./sql/record-outcomes";
 import { rowsOf } from "./rows";
 
@@ -8,28 +10,37 @@ import { rowsOf } from "./rows";
 const MAX_BATCH = 200;
 const LINGER_MS = 5;
 
+export type RecordedAttempt = AttemptRecord & { gone: boolean };
+
 export interface RecorderSettings {
   dataSource: DataSource;
   events: WebhooksEvents;
   logger: Logger;
   clock: () => Date;
   autoDisableAfterMs: number;
+  /** Called after each batch is written (the dispatcher may claim again). */
+  onWritten?: () => void;
 }
 
 export interface OutcomeRecorder {
   /** Queue an attempt; resolves once it is in the database (retried while the database is away). */
-  record(attempt: AttemptRecord & { gone: boolean }): Promise<void>;
-  /** Write everything queued now. */
-  flush(): Promise<void>;
+  record(attempt: RecordedAttempt): Promise<void>;
+  /** Write everything queued; gives up waiting after `timeoutMs` (the leases bring those back). */
+  flush(timeoutMs?: number): Promise<void>;
   /** Attempts queued or being written. */
   size(): number;
 }
 
-type Queued = { attempt: AttemptRecord & { gone: boolean }; done: () => void };
+type Queued = { attempt: RecordedAttempt; done: () => void };
+
+/** PostgreSQL's "data exception" and "program limit exceeded" classes: this data will never fit as is. */
+const isDataError = (error: unknown) => /^(22|54)/.test(String((error as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (error as { code?: string }).code ?? ""));
 
 /**
- * Batches attempt results: one statement records up to 200 attempts and the webhooks' health,
- * a second runs only when some webhook must be disabled. Events are emitted after the write.
+ * Batches attempt results: one statement records up to 200 attempts and the webhooks' health;
+ * a second runs only when some webhook must be disabled. Writing is idempotent (a delivery's row
+ * only takes the attempt that follows the one it has), so a batch retried after a lost answer
+ * counts nothing twice. Events are emitted once the batch is in.
  */
 export function createOutcomeRecorder(settings: RecorderSettings): OutcomeRecorder {
   const { dataSource, events, logger, clock } = settings;
@@ -38,8 +49,7 @@ export function createOutcomeRecorder(settings: RecorderSettings): OutcomeRecord
   let timer: NodeJS.Timeout | null = null;
   let failures = 0;
 
-  const write = async (batch: Queued[]): Promise<void> => {
-    const attempts = batch.map((item) => item.attempt);
+  const write = async (attempts: RecordedAttempt[]): Promise<Array<{ id: number; account_id: number; disabled_reason: "gone" | "failing" }>> => {
     const verdict = new Map<number, boolean>();
     for (const attempt of attempts) verdict.set(attempt.webhookId, attempt.ok);
     const healthy = [...verdict].filter(([, ok]) => ok).map(([id]) => id);
@@ -58,42 +68,61 @@ export function createOutcomeRecorder(settings: RecorderSettings): OutcomeRecord
       healthy,
       now,
       failing,
+      attempts.map((a) => a.attempt),
     ]);
     const gone = [...new Set(attempts.filter((a) => a.gone).map((a) => a.webhookId))];
-    if (gone.length > 0 || failing.length > 0) {
-      const cutoff = new Date(now.getTime() - settings.autoDisableAfterMs);
-      const disabled = rowsOf<{ id: number; account_id: number; disabled_reason: "gone" | "failing" }>(await dataSource.query(DISABLE_WEBHOOKS, [gone, failing, cutoff]));
-      for (const row of disabled) {
-        logger.warn({ webhookId: row.id, accountId: row.account_id, reason: row.disabled_reason }, "webhook disabled");
-        events.emit("webhook.disabled", { webhookId: row.id, accountId: row.account_id, reason: row.disabled_reason });
+    if (gone.length === 0 && failing.length === 0) return [];
+    const cutoff = new Date(now.getTime() - settings.autoDisableAfterMs);
+    return rowsOf(await dataSource.query(DISABLE_WEBHOOKS, [gone, failing, cutoff]));
+  };
+
+  /** A batch the database refuses as data: write its attempts one by one, the last resort without the response body. */
+  const writeOneByOne = async (attempts: RecordedAttempt[]) => {
+    const disabled = [];
+    for (const attempt of attempts) {
+      try {
+        disabled.push(...(await write([attempt])));
+      } catch (error) {
+        if (!isDataError(error)) throw error;
+        logger.warn({ err: error, deliveryId: attempt.deliveryId }, "attempt stored without its response body, which the database refused");
+        disabled.push(...(await write([{ ...attempt, responseBody: null, error: attempt.error?.slice(0, 1000) ?? null }])));
       }
     }
-    for (const { attempt, done } of batch) {
-      done();
-      const { gone: _gone, ...record } = attempt;
-      if (record.ok) events.emit("delivery.succeeded", record);
-      else if (record.deliveryStatus === "pending" && record.trigger === "scheduled") events.emit("delivery.retry_scheduled", record);
-      else if (record.deliveryStatus === "failed" && record.trigger === "scheduled") events.emit("delivery.failed", record);
-    }
+    return disabled;
   };
 
   const drain = async (): Promise<void> => {
     while (queue.length > 0) {
       const batch = queue.slice(0, MAX_BATCH);
+      const attempts = batch.map((item) => item.attempt);
+      let disabled;
       try {
-        await write(batch);
-        queue = queue.slice(batch.length);
+        disabled = await write(attempts).catch((error: unknown) => (isDataError(error) ? writeOneByOne(attempts) : Promise.reject(error)));
         failures = 0;
       } catch (error) {
         failures += 1;
         logger.error({ err: error, queued: queue.length }, "could not record delivery attempts; retrying");
-        events.emit("dispatcher.error", error as Error);
-        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** failures, 5000)));
+        emitSafely(events, logger, "dispatcher.error", error as Error);
+        await new Promise((resolve) => setTimeout(resolve, backoffMs(failures)));
+        continue;
       }
+      queue = queue.slice(batch.length);
+      for (const row of disabled) {
+        logger.warn({ webhookId: row.id, accountId: row.account_id, reason: row.disabled_reason }, "webhook disabled");
+        emitSafely(events, logger, "webhook.disabled", { webhookId: row.id, accountId: row.account_id, reason: row.disabled_reason });
+      }
+      for (const { attempt, done } of batch) {
+        done();
+        const { gone: _gone, ...record } = attempt;
+        if (record.ok) emitSafely(events, logger, "delivery.succeeded", record);
+        else if (record.trigger === "scheduled" && record.deliveryStatus === "pending") emitSafely(events, logger, "delivery.retry_scheduled", record);
+        else if (record.trigger === "scheduled" && record.deliveryStatus === "failed") emitSafely(events, logger, "delivery.failed", record);
+      }
+      settings.onWritten?.();
     }
   };
 
-  const flush = (): Promise<void> => {
+  const flushNow = (): Promise<void> => {
     if (timer) {
       clearTimeout(timer);
       timer = null;
@@ -101,7 +130,7 @@ export function createOutcomeRecorder(settings: RecorderSettings): OutcomeRecord
     if (!writing) {
       writing = drain().finally(() => {
         writing = null;
-        if (queue.length > 0) void flush();
+        if (queue.length > 0) void flushNow();
       });
     }
     return writing;
@@ -111,12 +140,17 @@ export function createOutcomeRecorder(settings: RecorderSettings): OutcomeRecord
     record(attempt) {
       return new Promise<void>((resolve) => {
         queue.push({ attempt, done: resolve });
-        if (queue.length >= MAX_BATCH) void flush();
-        else if (!timer && !writing) timer = setTimeout(() => void flush(), LINGER_MS);
+        if (queue.length >= MAX_BATCH) void flushNow();
+        else if (!timer && !writing) timer = setTimeout(() => void flushNow(), LINGER_MS);
       });
     },
-    async flush() {
-      while (queue.length > 0 || writing) await flush();
+    async flush(timeoutMs = Infinity) {
+      const deadline = Date.now() + timeoutMs;
+      while ((queue.length > 0 || writing) && Date.now() < deadline) {
+        let timeout: NodeJS.Timeout | undefined;
+        await Promise.race([flushNow(), new Promise((resolve) => (timeout = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
+        clearTimeout(timeout);
+      }
     },
     size: () => queue.length,
   };

@@ -85,7 +85,7 @@ function describeError(error: unknown, timeoutMs: number, timedOut: boolean): st
   if (timedOut || err.code === "ECONNABORTED" || err.code === "ETIMEDOUT") return `timeout: no response within ${timeoutMs} ms`;
   const cause = err.cause?.code === "ERR_ADDRESS_FORBIDDEN" ? err.cause : err;
   const message = cause.message ?? String(error);
-  return cause.code && !message.includes(cause.code) ? `${cause.code}: ${message}` : message;
+  return withoutNul(cause.code && !message.includes(cause.code) ? `${cause.code}: ${message}` : message);
 }
 
 /** Whether an error outcome came from the address policy (never worth retrying as is). */
@@ -116,5 +116,10 @@ async function readSnippet(stream: Readable, signal: AbortSignal): Promise<strin
   } catch {
     // A body cut short does not change the verdict: the status line already arrived.
   }
-  return chunks.length === 0 ? "" : Buffer.concat(chunks).toString("utf8");
+  return chunks.length === 0 ? "" : withoutNul(Buffer.concat(chunks).toString("utf8"));
+}
+
+/** PostgreSQL text cannot hold U+0000; a receiver's stray NUL must not block recording. */
+function withoutNul(text: string): string {
+  return text.includes("\u0000") ? text.replaceAll("\u0000", "\uFFFD") : text;
 }

@@ -1,4 +1,4 @@
-/** Longest accepted webhook URL. */
+/** Longest accepted webhook URL, in characters and in UTF-8 bytes (the unique index holds ~2.7 KB). */
 export const MAX_URL_LENGTH = 2048;
 
 // Whitespace, control and format characters (zero-width, bidi overrides), lone surrogates,
@@ -10,11 +10,11 @@ const SCHEME_AND_AUTHORITY = /^https?:\/\/([^/?#]*)/i;
 
 /**
  * Parse a webhook URL the way the management API accepts it, or return null: a string of at
- * most 2,048 characters, `http:` or `https:`, a host, no credentials (`user:pass@`), no spaces,
+ * most 2,048 characters (and bytes), `http:` or `https:`, a host, no credentials (`user:pass@`), no spaces,
  * control characters or backslashes. The string itself is what gets stored.
  */
 export function parseWebhookUrl(value: unknown): URL | null {
-  if (typeof value !== "string" || value.length > MAX_URL_LENGTH || FORBIDDEN_CHARACTERS.test(value)) return null;
+  if (typeof value !== "string" || value.length > MAX_URL_LENGTH || Buffer.byteLength(value) > MAX_URL_LENGTH || FORBIDDEN_CHARACTERS.test(value)) return null;
   const authority = SCHEME_AND_AUTHORITY.exec(value)?.[1];
   if (!authority || authority.includes("@")) return null;
   let url: URL;

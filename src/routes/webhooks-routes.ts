@@ -124,5 +124,9 @@ function rethrowAsClientError(error: unknown): never {
   if (pg?.code === FOREIGN_KEY_VIOLATION && pg.detail?.includes("(inbox_id)")) {
     throw new ValidationError([{ attribute: "inbox_id", message: MESSAGES.inboxInvalid }]);
   }
+  // "program limit exceeded" (e.g. an index row too large): the URL is what can grow that big.
+  if (pg?.code?.startsWith("54")) {
+    throw new ValidationError([{ attribute: "url", message: MESSAGES.urlInvalid }]);
+  }
   throw error;
 }

@@ -1,6 +1,6 @@
 import type { EntitySubscriberInterface, InsertEvent, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent, UpdateEvent } from "typeorm";
 import type { WebhooksContext } from "../context";
-import { INSERT_EVENT, insertEventFromRow } from "../delivery/sql/insert-event";
+import { insertEventFromRow, insertEventsSql } from "../delivery/sql/insert-event";
 import { Contact, Conversation, Inbox, Message } from "../entities";
 import type { ChangedAttributes, WebhookEventName } from "../types";
 import { changedAttributes } from "./changed-attributes";
@@ -70,6 +70,8 @@ export class OutboxSubscriber implements EntitySubscriberInterface {
   }
 
   afterTransactionCommit(event: TransactionCommitEvent): void {
+    // Releasing a savepoint also "commits" in TypeORM; only the outermost COMMIT makes rows visible.
+    if (event.queryRunner.isTransactionActive) return;
     if (this.dirty.has(event.queryRunner)) {
       this.dirty.delete(event.queryRunner);
       this.wake();
@@ -77,33 +79,44 @@ export class OutboxSubscriber implements EntitySubscriberInterface {
   }
 
   afterTransactionRollback(event: TransactionRollbackEvent): void {
-    this.dirty.delete(event.queryRunner);
+    // Rolling back to a savepoint keeps what the outer transaction recorded before it.
+    if (!event.queryRunner.isTransactionActive) this.dirty.delete(event.queryRunner);
   }
 
   private record(queryRunner: QueryRunner, events: Recorded[]): Promise<void> {
     const previous = this.tails.get(queryRunner) ?? Promise.resolve();
-    const write = previous.then(async () => {
-      for (const item of events) await insertEvent(queryRunner, item);
-    });
+    const write = previous.then(() => insertEvents(queryRunner, events));
     // The chain continues after a failure; the failure itself reaches this hook's caller.
     this.tails.set(queryRunner, write.catch(() => undefined));
-    return write.then(() => {
-      if (queryRunner.isTransactionActive) this.dirty.add(queryRunner);
-      else this.wake(); // autocommit (repository.insert()/QueryBuilder): already visible
-    });
+    return write.then(() => this.recorded(queryRunner));
+  }
+
+  /** Events were written through this query runner: wake the dispatcher now, or at its commit. */
+  recorded(queryRunner: QueryRunner | undefined): void {
+    if (queryRunner?.isTransactionActive) this.dirty.add(queryRunner);
+    else this.wake(); // autocommit (repository.insert()/QueryBuilder): already visible
   }
 }
 
-function insertEvent(queryRunner: QueryRunner, item: Recorded): Promise<unknown> {
-  const { entity, subject } = item;
-  const data = item.data ? JSON.stringify(item.data) : null;
-  const accountId = entity.accountId ?? entity.account?.id;
-  const inboxId = subject === "Contact" ? null : subject === "Inbox" ? entity.id : (entity.inboxId ?? entity.inbox?.id);
-  if (accountId === undefined || inboxId === undefined) {
-    // Saved through relations only: read the ids from the row itself, still one statement.
-    return queryRunner.query(insertEventFromRow(TABLES[subject]), [item.event, subject, data, entity.id]);
+/** One statement for the event rows of one hook (a status change records two events). */
+async function insertEvents(queryRunner: QueryRunner, events: Recorded[]): Promise<void> {
+  const rows: unknown[][] = [];
+  for (const item of events) {
+    const { entity, subject } = item;
+    if (entity.id === undefined || entity.id === null) {
+      throw new TypeError(`chatwoot-webhooks: a ${subject} was written but TypeORM did not report its id, so its webhook event cannot be recorded. Do not turn off updateEntity() on inserts of ${subject}.`);
+    }
+    const data = item.data ? JSON.stringify(item.data) : null;
+    const accountId = entity.accountId ?? entity.account?.id;
+    const inboxId = subject === "Contact" ? null : subject === "Inbox" ? entity.id : (entity.inboxId ?? entity.inbox?.id);
+    if (accountId === undefined || inboxId === undefined) {
+      // Saved through relations only: read the ids from the row itself, still one statement.
+      await queryRunner.query(insertEventFromRow(TABLES[subject]), [item.event, subject, data, entity.id]);
+    } else {
+      rows.push([accountId, inboxId, item.event, subject, entity.id, data]);
+    }
   }
-  return queryRunner.query(INSERT_EVENT, [accountId, inboxId, item.event, subject, entity.id, data]);
+  if (rows.length > 0) await queryRunner.query(insertEventsSql(rows.length), rows.flat());
 }
 
 function subjectOf(target: unknown): Subject | null {

@@ -5,7 +5,8 @@
  * many, $6 webhooks already full, $7 lease end. `SKIP LOCKED` lets any number of dispatchers run
  * side by side; the lease (`locked_until`) keeps a claimed row away from them until it is recorded
  * or the lease runs out (a crashed process). Full and disabled webhooks are left out before the
- * LIMIT, so a backlog for a stuck endpoint cannot crowd healthy ones out.
+ * LIMIT, so a backlog for a stuck endpoint cannot crowd healthy ones out; the window is four
+ * times the batch so that one webhook's run of rows does not hide the others'.
  */
 export const CLAIM_DELIVERIES = `
 WITH candidates AS (
@@ -18,25 +19,41 @@ WITH candidates AS (
     AND w.enabled
     AND d.webhook_id <> ALL($6::int[])
   ORDER BY d.next_attempt_at
-  LIMIT $2
+  LIMIT $2 * 4
   FOR UPDATE OF d SKIP LOCKED
 ), ranked AS (
-  SELECT c.id,
+  SELECT c.id, c.next_attempt_at,
          row_number() OVER (PARTITION BY c.webhook_id ORDER BY c.next_attempt_at) AS rank,
          $3::int - COALESCE(busy.n, 0) AS room
   FROM candidates c
   LEFT JOIN unnest($4::int[], $5::int[]) AS busy(webhook_id, n) ON busy.webhook_id = c.webhook_id
+), picked AS (
+  SELECT id FROM ranked WHERE rank <= room ORDER BY next_attempt_at LIMIT $2
 )
 UPDATE webhook_deliveries d
 SET locked_until = $7
-FROM ranked r, webhooks w, webhook_events e
-WHERE d.id = r.id AND r.rank <= r.room AND w.id = d.webhook_id AND e.id = d.event_id
+FROM picked p, webhooks w, webhook_events e
+WHERE d.id = p.id AND w.id = d.webhook_id AND e.id = d.event_id
 RETURNING d.id, d.webhook_id, d.account_id, d.event, d.attempts, d.status, d.next_attempt_at, w.url, w.secret, e.body`;
 
-/** Lease one delivery for a manual attempt, whatever its status; nothing if another attempt holds it. */
+/**
+ * Lease one delivery for a manual attempt, whatever its status; nothing if another attempt holds
+ * it, or if it has no payload (its record vanished before fan-out).
+ */
 export const CLAIM_ONE = `
 UPDATE webhook_deliveries d
 SET locked_until = $3
 FROM webhooks w, webhook_events e
-WHERE d.id = $1 AND (d.locked_until IS NULL OR d.locked_until <= $2) AND w.id = d.webhook_id AND e.id = d.event_id
+WHERE d.id = $1 AND (d.locked_until IS NULL OR d.locked_until <= $2) AND w.id = d.webhook_id AND e.id = d.event_id AND e.body IS NOT NULL
 RETURNING d.id, d.webhook_id, d.account_id, d.event, d.attempts, d.status, d.next_attempt_at, w.url, w.secret, e.body`;
+
+/** Hand leases back, but only those still ours (same lease end): another dispatcher may hold it by now. */
+export const RELEASE_LEASES = `
+UPDATE webhook_deliveries d
+SET locked_until = NULL
+FROM unnest($1::uuid[], $2::timestamptz[]) AS r(id, lease)
+WHERE d.id = r.id AND d.locked_until = r.lease AND d.status = 'pending'`;
+
+/** Why a manual claim found nothing: no such delivery, no payload, or a lease held. */
+export const DELIVERY_STATE = `
+SELECT e.body IS NOT NULL AS has_body FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id WHERE d.id = $1`;

@@ -34,8 +34,11 @@ SET body = b.body, fanned_out_at = $3
 FROM unnest($1::bigint[], $2::text[]) AS b(id, body)
 WHERE e.id = b.id`;
 
-/** Deliveries of an event whose row vanished before its payload could be built. */
+/** Deliveries of an event whose payload could not be built (its row vanished, or building failed). */
 export const FAIL_ORPHANED = `
 UPDATE webhook_deliveries
-SET status = 'failed', last_error = 'the record was deleted before its payload was built', completed_at = $2, next_attempt_at = NULL
+SET status = 'failed', last_error = 'no payload could be built: the record was deleted first, or building failed (see the logs)', completed_at = $2, next_attempt_at = NULL
 WHERE event_id = ANY($1::bigint[]) AND status = 'pending'`;
+
+/** Events that reached no webhook (none subscribed): nothing will ever read them. */
+export const DELETE_EVENTS = `DELETE FROM webhook_events WHERE id = ANY($1::bigint[])`;

@@ -1,18 +1,20 @@
 /**
  * Record a batch of attempts in one round trip: the delivery rows (status, schedule, lease
  * released), the attempt log, and the webhooks' failure clocks (`failing_since` set on the first
- * failure, cleared by a success). `$1`–`$9` are parallel arrays, one entry per attempt; `$10` and
- * `$12` the webhooks whose latest attempt in the batch succeeded / failed (disjoint), `$11` when.
+ * failure, cleared by a success). `$1`–`$9` and `$13` are parallel arrays, one entry per attempt;
+ * `$10` and `$12` the webhooks whose latest attempt in the batch succeeded / failed (disjoint),
+ * `$11` when. `attempts` counts scheduled attempts (the schedule's position); manual ones are
+ * in the attempt log only.
  */
 export const RECORD_OUTCOMES = `
 WITH o AS (
   SELECT * FROM unnest(
-    $1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::int[], $6::int[], $7::text[], $8::text[], $9::text[]
-  ) AS o(id, status, next_attempt_at, attempted_at, status_code, duration_ms, error, response_body, trigger)
+    $1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::int[], $6::int[], $7::text[], $8::text[], $9::text[], $13::int[]
+  ) AS o(id, status, next_attempt_at, attempted_at, status_code, duration_ms, error, response_body, trigger, attempt)
 ), deliveries AS (
   UPDATE webhook_deliveries d
   SET status = o.status,
-      attempts = d.attempts + 1,
+      attempts = d.attempts + CASE WHEN o.trigger = 'scheduled' THEN 1 ELSE 0 END,
       next_attempt_at = o.next_attempt_at,
       locked_until = NULL,
       last_attempt_at = o.attempted_at,
@@ -20,7 +22,8 @@ WITH o AS (
       last_error = o.error,
       completed_at = CASE WHEN o.status = 'pending' THEN NULL ELSE o.attempted_at END
   FROM o
-  WHERE d.id = o.id
+  -- Idempotent: a scheduled attempt lands only on the row that has the attempts before it.
+  WHERE d.id = o.id AND (o.trigger = 'manual' OR d.attempts = o.attempt - 1)
   RETURNING d.id
 ), attempts AS (
   INSERT INTO webhook_attempts (delivery_id, attempted_at, duration_ms, status_code, error, response_body, trigger)

@@ -1,0 +1,287 @@
+import { Client } from "pg";
+import { DataSource } from "typeorm";
+import type { Webhooks } from "../../src/create-webhooks";
+import { createWebhooks } from "../../src/create-webhooks";
+import { Account, Contact, ENTITIES, Message, Webhook, WebhookAttempt, WebhookDelivery } from "../../src/entities";
+import { testClock } from "../helpers/clock";
+import { createTestDatabase, describeWithPostgres, embedded, type TestDatabase } from "../helpers/database";
+import { makeContact, makeScene, makeWebhook, newMessage } from "../helpers/fixtures";
+import { startReceiver, type Receiver } from "../helpers/receiver";
+import { eventually, testWebhooks } from "../helpers/webhooks";
+
+describe("dispatcher edge cases", () => {
+  let db: TestDatabase;
+  let receiver: Receiver;
+  const opened: Webhooks[] = [];
+  const open = (overrides: Parameters<typeof testWebhooks>[1] = {}, dataSource = db.dataSource) => {
+    const webhooks = testWebhooks(dataSource, overrides);
+    opened.push(webhooks);
+    return webhooks;
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase("edges");
+  });
+
+  beforeEach(async () => {
+    receiver = await startReceiver();
+  });
+
+  afterEach(async () => {
+    for (const webhooks of opened.splice(0)) await webhooks.close();
+    await receiver.close();
+    await db.dataSource.query("DELETE FROM webhooks");
+    await db.dataSource.query("DELETE FROM webhook_events");
+  });
+
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  it("records a response that contains a NUL byte (PostgreSQL text cannot hold one)", async () => {
+    const webhooks = open();
+    const scene = await makeScene(db.dataSource);
+    const webhook = await makeWebhook(db.dataSource, scene.account.id, receiver.url);
+    receiver.respond(() => ({ status: 500, body: "bad\u0000bytes" }));
+    await db.dataSource.getRepository(Message).save(newMessage(db.dataSource, scene.conversation));
+    await webhooks.dispatcher.runOnce();
+    const delivery = await db.dataSource.getRepository(WebhookDelivery).findOneByOrFail({ webhookId: webhook.id });
+    expect(delivery).toMatchObject({ status: "pending", attempts: 1, lastStatusCode: 500 });
+    const [attempt] = await db.dataSource.getRepository(WebhookAttempt).findBy({ deliveryId: delivery.id });
+    expect(attempt.responseBody).toBe("bad\uFFFDbytes");
+  });
+
+  it("counts an attempt once even when a host listener throws", async () => {
+    const webhooks = open();
+    const thrown: string[] = [];
+    webhooks.events.on("delivery.succeeded", () => {
+      thrown.push("boom");
+      throw new Error("listener bug");
+    });
+    const scene = await makeScene(db.dataSource);
+    const webhook = await makeWebhook(db.dataSource, scene.account.id, receiver.url);
+    await db.dataSource.getRepository(Message).save(newMessage(db.dataSource, scene.conversation));
+    await webhooks.dispatcher.runOnce();
+    expect(thrown).toEqual(["boom"]);
+    const delivery = await db.dataSource.getRepository(WebhookDelivery).findOneByOrFail({ webhookId: webhook.id });
+    expect(delivery).toMatchObject({ status: "succeeded", attempts: 1 });
+    expect(await db.dataSource.getRepository(WebhookAttempt).countBy({ deliveryId: delivery.id })).toBe(1);
+    expect(receiver.requests).toHaveLength(1);
+  });
+
+  it("wakes after the outermost commit of nested transactions, not at a savepoint", async () => {
+    const webhooks = open({ pollIntervalMs: 60_000 });
+    const scene = await makeScene(db.dataSource);
+    await makeWebhook(db.dataSource, scene.account.id, receiver.url);
+    await webhooks.dispatcher.start();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await db.dataSource.transaction(async (outer) => {
+      await outer.transaction(async (inner) => {
+        await inner.save(newMessage(inner, scene.conversation, { content: "inside a savepoint" }));
+      });
+      await outer.save(newMessage(outer, scene.conversation, { content: "in the outer transaction" }));
+      // Nothing may go out before the outer COMMIT.
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(receiver.requests).toHaveLength(0);
+    });
+    await receiver.waitFor(2, 2000);
+    expect(receiver.requests.map((r) => JSON.parse(r.body).content).sort()).toEqual(["in the outer transaction", "inside a savepoint"]);
+  });
+
+  it("keeps what the outer transaction recorded when an inner savepoint rolls back", async () => {
+    const webhooks = open({ pollIntervalMs: 60_000 });
+    const scene = await makeScene(db.dataSource);
+    await makeWebhook(db.dataSource, scene.account.id, receiver.url);
+    await webhooks.dispatcher.start();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await db.dataSource.transaction(async (outer) => {
+      await outer.save(newMessage(outer, scene.conversation, { content: "kept" }));
+      await outer
+        .transaction(async (inner) => {
+          await inner.save(newMessage(inner, scene.conversation, { content: "rolled back" }));
+          throw new Error("inner fails");
+        })
+        .catch(() => undefined);
+    });
+    await receiver.waitFor(1, 2000);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(receiver.requests.map((r) => JSON.parse(r.body).content)).toEqual(["kept"]);
+  });
+
+  it("sends several saves of one explicit transaction, once each", async () => {
+    const webhooks = open();
+    const scene = await makeScene(db.dataSource);
+    await makeWebhook(db.dataSource, scene.account.id, receiver.url);
+    await db.dataSource.transaction(async (manager) => {
+      await manager.save(newMessage(manager, scene.conversation, { content: "one" }));
+      await manager.save(newMessage(manager, scene.conversation, { content: "two" }));
+      const contact = await manager.findOneByOrFail(Contact, { id: scene.contact.id });
+      contact.name = "Renamed";
+      await manager.save(contact);
+    });
+    await webhooks.dispatcher.runOnce();
+    expect(receiver.requests.map((r) => JSON.parse(r.body).event + ":" + (JSON.parse(r.body).content ?? JSON.parse(r.body).name)).sort()).toEqual([
+      "contact_updated:Renamed",
+      "message_created:one",
+      "message_created:two",
+    ]);
+  });
+
+  it("lets manual redeliveries leave the schedule alone, and never undo a success", async () => {
+    const clock = testClock();
+    const webhooks = open({ clock, random: () => 0.5, retrySchedule: [1000, 1000] });
+    const scene = await makeScene(db.dataSource);
+    const webhook = await makeWebhook(db.dataSource, scene.account.id, receiver.url);
+    receiver.respond(() => ({ status: 500 }));
+    await db.dataSource.getRepository(Message).save(newMessage(db.dataSource, scene.conversation));
+    await webhooks.dispatcher.runOnce();
+    const { id } = await db.dataSource.getRepository(WebhookDelivery).findOneByOrFail({ webhookId: webhook.id });
+    for (let i = 0; i < 4; i += 1) await webhooks.redeliver(id);
+    expect(await db.dataSource.getRepository(WebhookDelivery).findOneByOrFail({ id })).toMatchObject({ status: "pending", attempts: 1 });
+    clock.advance(1000);
+    await webhooks.dispatcher.runOnce(); // the schedule's second attempt, not its last
+    expect(await db.dataSource.getRepository(WebhookDelivery).findOneByOrFail({ id })).toMatchObject({ status: "pending", attempts: 2 });
+
+    receiver.respond(() => ({ status: 200 }));
+    await webhooks.redeliver(id);
+    receiver.respond(() => ({ status: 410 }));
+    const gone = await webhooks.redeliver(id);
+    expect(gone).toMatchObject({ status: 410, deliveryStatus: "succeeded" });
+    expect(await db.dataSource.getRepository(WebhookDelivery).findOneByOrFail({ id })).toMatchObject({ status: "succeeded" });
+    expect(await db.dataSource.getRepository(Webhook).findOneByOrFail({ id: webhook.id })).toMatchObject({ enabled: false, disabledReason: "gone" });
+    expect(await db.dataSource.getRepository(WebhookAttempt).countBy({ deliveryId: id })).toBe(8);
+  });
+
+  it("refuses to redeliver a delivery that has no payload, instead of sending an empty body", async () => {
+    const webhooks = open();
+    const scene = await makeScene(db.dataSource);
+    await makeWebhook(db.dataSource, scene.account.id, receiver.url);
+    const message = await db.dataSource.getRepository(Message).save(newMessage(db.dataSource, scene.conversation));
+    await db.dataSource.getRepository(Message).delete(message.id); // gone before the fan-out
+    await webhooks.dispatcher.runOnce();
+    const delivery = await db.dataSource.getRepository(WebhookDelivery).findOneByOrFail({ event: "message_created", accountId: scene.account.id });
+    expect(delivery.status).toBe("failed");
+    expect(delivery.lastError).toMatch(/no payload could be built/);
+    await expect(webhooks.redeliver(delivery.id)).rejects.toMatchObject({ status: 409 });
+    expect(receiver.requests).toHaveLength(0);
+  });
+
+  it("does not keep events that no webhook wanted", async () => {
+    const webhooks = open();
+    const scene = await makeScene(db.dataSource);
+    await db.dataSource.getRepository(Message).save(newMessage(db.dataSource, scene.conversation));
+    await webhooks.dispatcher.runOnce();
+    expect(await db.dataSource.query("SELECT count(*)::int AS n FROM webhook_events WHERE account_id = $1", [scene.account.id])).toEqual([{ n: 0 }]);
+  });
+
+  it("reports counts for a health endpoint", async () => {
+    const webhooks = open({ random: () => 0.5 });
+    const scene = await makeScene(db.dataSource);
+    await makeWebhook(db.dataSource, scene.account.id, receiver.url);
+    receiver.respond((_, index) => (index === 0 ? { status: 500 } : { status: 200 }));
+    await db.dataSource.getRepository(Message).save([newMessage(db.dataSource, scene.conversation), newMessage(db.dataSource, scene.conversation)]);
+    // Two messages, plus the contact and conversation of the scene.
+    expect(await webhooks.dispatcher.stats()).toMatchObject({ queuedEvents: 4, pending: 0, inFlight: 0, buffered: 0 });
+    await webhooks.dispatcher.runOnce();
+    expect(await webhooks.dispatcher.stats()).toMatchObject({ queuedEvents: 0, pending: 1, succeeded: 1, failed: 0, inFlight: 0 });
+  });
+
+  it("fails fast, in sentences, when the host is misconfigured", async () => {
+    const notInitialized = new DataSource({ type: "postgres", url: db.url || "postgres://localhost/x", entities: ENTITIES });
+    expect(() => createWebhooks({ dataSource: notInitialized })).toThrow(/not initialized yet.*initialize\(\)/);
+    expect(() => createWebhooks({ dataSource: { isInitialized: true, options: { type: "mysql" } } as unknown as DataSource })).toThrow(/PostgreSQL is required/);
+    const missing = embedded ? null : await db.open({ entities: [Account] });
+    if (missing) {
+      expect(() => createWebhooks({ dataSource: missing })).toThrow(/does not know the entities Webhook, WebhookEvent, WebhookDelivery, WebhookAttempt.*ENTITIES/);
+      await missing.destroy();
+    }
+    expect(() => createWebhooks({ dataSource: db.dataSource, timeoutMs: -1 })).toThrow(/timeoutMs must be a positive number/);
+    expect(() => createWebhooks({ dataSource: db.dataSource, allowedCidrs: ["10.0.0.0/33"] })).toThrow(TypeError);
+    expect(() => createWebhooks({ dataSource: db.dataSource, settingsApiBase: "//evil.example" })).toThrow(/settingsApiBase/);
+  });
+});
+
+describeWithPostgres("dispatcher edge cases that need PostgreSQL", () => {
+  let db: TestDatabase;
+  let receiver: Receiver;
+
+  beforeAll(async () => {
+    db = await createTestDatabase("edges_pg");
+  });
+
+  beforeEach(async () => {
+    receiver = await startReceiver();
+  });
+
+  afterEach(async () => {
+    await receiver.close();
+    await db.dataSource.query("DELETE FROM webhooks");
+    await db.dataSource.query("DELETE FROM webhook_events");
+  });
+
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  it("does not let a slow webhook's backlog hold up another webhook", async () => {
+    const webhooks = testWebhooks(db.dataSource, { perEndpointConcurrency: 2, concurrency: 8, batchSize: 20 });
+    const slow = await startReceiver(() => ({ status: 200, delayMs: 200 }));
+    try {
+      const scene = await makeScene(db.dataSource);
+      await makeWebhook(db.dataSource, scene.account.id, slow.url, { subscriptions: ["message_created"] });
+      await makeWebhook(db.dataSource, scene.account.id, receiver.url, { subscriptions: ["contact_created"] });
+      await db.dataSource.getRepository(Message).save(Array.from({ length: 300 }, () => newMessage(db.dataSource, scene.conversation)));
+      for (let i = 0; i < 20; i += 1) await makeContact(db.dataSource, scene.account.id, { name: `c${i}` });
+      const started = Date.now();
+      await webhooks.dispatcher.start();
+      await receiver.waitFor(20, 5000);
+      // The slow webhook needs 300 × 200 ms / 2 = 30 s; the other one is not made to wait for it.
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(slow.requests.length).toBeLessThan(300);
+    } finally {
+      await webhooks.dispatcher.stop(100);
+      await webhooks.close();
+      await slow.close();
+    }
+  });
+
+  it("works with a pool of one connection (LISTEN has its own)", async () => {
+    const small = await db.open({ poolSize: 1 });
+    const webhooks = createWebhooks({ dataSource: small, allowPrivateNetwork: true, pollIntervalMs: 60_000, logger: { debug() {}, info() {}, warn() {}, error() {} } });
+    try {
+      const scene = await makeScene(small);
+      await makeWebhook(small, scene.account.id, receiver.url);
+      await webhooks.dispatcher.start();
+      await small.getRepository(Message).save(newMessage(small, scene.conversation, { content: "small pool" }));
+      await receiver.waitFor(1, 3000);
+      await eventually(async () => (await webhooks.dispatcher.stats()).pending === 0, 3000, "recorded");
+    } finally {
+      await webhooks.close();
+      await small.destroy();
+    }
+  });
+
+  it("survives its connections being terminated after close()", async () => {
+    const source = await db.open();
+    const webhooks = createWebhooks({ dataSource: source, allowPrivateNetwork: true, logger: { debug() {}, info() {}, warn() {}, error() {} } });
+    await webhooks.dispatcher.start();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await webhooks.close();
+    const admin = new Client({ connectionString: db.url });
+    await admin.connect();
+    await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()");
+    await admin.end();
+    // An uncaught "Release called on client which has already been released" would fail the run here.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await source.destroy().catch(() => undefined);
+    // The suite's own DataSource lost its connections too; it reconnects on the next query.
+    await eventually(async () => {
+      try {
+        await db.dataSource.query("SELECT 1");
+        return true;
+      } catch {
+        return false;
+      }
+    }, 5000, "the test DataSource reconnecting");
+  });
+});
