@@ -30,7 +30,7 @@ export * from "./webhook-attempt";
 export * from "./webhook-delivery";
 export * from "./webhook-event";
 
-/** The Chatwoot domain: what payloads are built from. A host with its own tables may skip these. */
+/** The Chatwoot domain: what payloads are built from (the webhook tables refer to them too). */
 export const DOMAIN_ENTITIES = [Account, User, AccountUser, AccessToken, AgentBot, Inbox, Contact, ContactInbox, Conversation, Message, Attachment] as const;
 
 /** The library's own tables: webhooks, the outbox, deliveries and attempts. */
