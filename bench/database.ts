@@ -1,4 +1,5 @@
 import "reflect-metadata";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { Client } from "pg";
 import { DataSource } from "typeorm";
@@ -28,10 +29,14 @@ export function openDataSource(url: string): Promise<DataSource> {
   return new DataSource({ type: "postgres", url, entities: [...ENTITIES], migrations: [...MIGRATIONS], poolSize: 10 }).initialize();
 }
 
+/** Databases created by this process and not dropped yet (dropped by {@link dropLeftovers} after a crash). */
+const live = new Set<string>();
+
 /** `CREATE DATABASE bench_<scenario>_<random>` and run the library's migrations on it. */
 export async function createBenchDatabase(scenario: string): Promise<BenchDatabase> {
   const name = `bench_${scenario.replace(/[^a-z0-9]/gi, "_").toLowerCase()}_${randomBytes(4).toString("hex")}`;
   await admin(`CREATE DATABASE "${name}"`);
+  live.add(name);
   const url = withDatabase(serverUrl(), name);
   let dataSource: DataSource;
   try {
@@ -39,6 +44,7 @@ export async function createBenchDatabase(scenario: string): Promise<BenchDataba
     await dataSource.runMigrations();
   } catch (error) {
     await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => undefined);
+    live.delete(name);
     throw error;
   }
   return {
@@ -48,8 +54,33 @@ export async function createBenchDatabase(scenario: string): Promise<BenchDataba
     async drop() {
       if (dataSource.isInitialized) await dataSource.destroy();
       await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      live.delete(name);
     },
   };
+}
+
+/**
+ * Drop what this run left behind, from a separate short-lived process (at most 15 s): used on the
+ * way out after a crash, when this process's own connections and event loop cannot be trusted.
+ */
+export function dropLeftoversSync(): void {
+  const names = [...live];
+  if (names.length === 0) return;
+  const script = `
+    const { Client } = require("pg");
+    (async () => {
+      const client = new Client({ connectionString: process.env.BENCH_ADMIN_URL, connectionTimeoutMillis: 5000 });
+      await client.connect();
+      for (const name of JSON.parse(process.env.BENCH_DROP)) await client.query('DROP DATABASE IF EXISTS "' + name + '" WITH (FORCE)').catch(() => undefined);
+      await client.end();
+    })().catch(() => process.exit(1));`;
+  spawnSync(process.execPath, ["-e", script], {
+    cwd: __dirname,
+    env: { ...process.env, BENCH_ADMIN_URL: serverUrl(), BENCH_DROP: JSON.stringify(names) },
+    timeout: 15_000,
+    stdio: "ignore",
+  });
+  live.clear();
 }
 
 /** One statement on the server's maintenance connection. */

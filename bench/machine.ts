@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import os from "node:os";
+import path from "node:path";
 import { admin } from "./database";
 
 /** What the numbers were measured on. */
@@ -33,7 +34,8 @@ export async function describeMachine(): Promise<Machine> {
 
 function currentCommit(): string {
   try {
-    const git = (...args: string[]) => execFileSync("git", args, { cwd: __dirname, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const root = path.resolve(__dirname, "../..");
+    const git = (...args: string[]) => execFileSync("git", args, { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
     const dirty = git("status", "--porcelain", "--", "src").length > 0;
     return `${git("rev-parse", "--short", "HEAD")}${dirty ? "+dirty" : ""}`;
   } catch {

@@ -23,9 +23,14 @@ type Command = ReceiverCommand extends infer C ? (C extends { id: number } ? Omi
 const START_TIMEOUT_MS = 10_000;
 const COMMAND_TIMEOUT_MS = 30_000;
 
-/** Fork `receiver.js` (next to this file once compiled) and wait until it listens. */
-export function startReceiverProcess(): Promise<ReceiverProcess> {
-  const child: ChildProcess = fork(path.join(__dirname, "receiver.js"), [], { execArgv: [], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+/**
+ * Fork `receiver.js` (next to this file once compiled) and wait until it listens.
+ * `killParentAfterMs`: the last-resort deadline of the run; past it the receiver kills this process
+ * (SIGKILL), which stops a run whose event loop is stuck and so cannot run its own watchdog.
+ */
+export function startReceiverProcess(options: { killParentAfterMs?: number } = {}): Promise<ReceiverProcess> {
+  const args = options.killParentAfterMs ? [String(options.killParentAfterMs)] : [];
+  const child: ChildProcess = fork(path.join(__dirname, "receiver.js"), args, { execArgv: [], stdio: ["ignore", "inherit", "inherit", "ipc"] });
   const pending = new Map<number, { resolve: (reply: ReceiverReply) => void; reject: (error: Error) => void }>();
   let nextId = 1;
 

@@ -3,7 +3,8 @@
  * work of answering does not share an event loop with the dispatcher it measures.
  *
  * Listens on 127.0.0.1, port 0, keep-alive. Answers `200 ok` at once, except paths under `/hang`,
- * which are never answered. Talks to the parent over IPC (see `ReceiverCommand`).
+ * which are never answered. Talks to the parent over IPC (see `ReceiverCommand`). An optional
+ * argument is the run's last-resort deadline in ms (see `startReceiverProcess`).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
@@ -140,6 +141,16 @@ process.on("message", (command: ReceiverCommand) => {
 
 // The parent going away (crash, Ctrl-C) must not leave this process behind.
 process.on("disconnect", () => process.exit(0));
+
+// Last resort (argv[2], ms): a parent still running past its deadline is stuck; end it.
+const deadline = Number(process.argv[2]);
+if (Number.isFinite(deadline) && deadline > 0) {
+  setTimeout(() => {
+    console.error(`[receiver] the benchmark is still running after ${Math.round(deadline / 1000)} s and did not stop itself: killing it`);
+    process.kill(process.ppid, "SIGKILL");
+    process.exit(1);
+  }, deadline).unref();
+}
 
 server.listen(0, "127.0.0.1", () => {
   reply({ type: "ready", port: (server.address() as AddressInfo).port });

@@ -69,13 +69,13 @@ export async function measureThroughput(config: BenchConfig, receiver: ReceiverP
     await waitUntilDrained(webhooks, 60_000, SCOPE);
     const recordedMs = absoluteNow() - started;
     await webhooks.close();
+    const duplicates = countUnder(await receiver.counts(), "/tp/") - total;
     const throughput = total / (drainMs / 1000);
     log(SCOPE, `${total} deliveries answered in ${(drainMs / 1000).toFixed(2)} s: ${throughput.toFixed(0)}/s (all recorded after ${(recordedMs / 1000).toFixed(2)} s)`);
 
     const bodies = ((await dataSource.query(`SELECT body FROM webhook_events WHERE body IS NOT NULL ORDER BY id LIMIT $1`, [settings.ceilingBodies])) as Array<{ body: string }>).map((row) => row.body);
     const ceiling = await measureCeiling(receiver, bodies, total, concurrency, settings.timeoutMs);
     log(SCOPE, `ceiling: ${ceiling.toFixed(0)}/s (plain axios, ${concurrency} in flight, ${bodies.length} real bodies)`);
-    const counts = await receiver.counts();
     return {
       throughputPerSecond: throughput,
       ceilingPerSecond: ceiling,
@@ -85,7 +85,7 @@ export async function measureThroughput(config: BenchConfig, receiver: ReceiverP
         throughput_recorded_ms: round(recordedMs, 0),
         throughput_backlog_write_ms: round(writeMs, 0),
         throughput_concurrency: concurrency,
-        throughput_duplicates: countUnder(counts, "/tp/") - total,
+        throughput_duplicates: duplicates,
         throughput_library_errors: logger.errors(),
       },
     };
