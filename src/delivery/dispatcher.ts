@@ -3,6 +3,7 @@ import type { EntityManager } from "typeorm";
 import type { AttemptRecord, DeliveryOutcome, WebhooksContext } from "../context";
 import { ConflictError, NotFoundError } from "../errors";
 import { buildBodies, type OutboxEvent } from "../payloads";
+import { isEmbeddedDriver } from "../embedded/pglite-driver";
 import { createAddressGuard } from "../security/address-guard";
 import type { AttemptTrigger, DeliveryStatus } from "../types";
 import { USER_AGENT } from "../version";
@@ -71,6 +72,18 @@ interface EventRow {
   created_at: Date;
 }
 
+/** A delivery as fan-out inserted it (`leased`: to this dispatcher, to be sent now). */
+interface InsertedDelivery {
+  id: string;
+  event_id: string;
+  webhook_id: number;
+  account_id: number;
+  event: string;
+  leased: boolean;
+  url: string;
+  secret: string;
+}
+
 /** A claimed delivery and the lease it was claimed with. */
 interface Buffered {
   row: ClaimedRow;
@@ -130,6 +143,8 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
    */
   const lowWater = Math.max(1, Math.min(options.batchSize, Math.ceil(options.concurrency / 4)));
   const leaseMs = options.timeoutMs + options.leaseMarginMs;
+  const poolSize = Number((dataSource.options as { poolSize?: number }).poolSize ?? (dataSource.options as { extra?: { max?: number } }).extra?.max ?? 10);
+  const readThroughPool = !isEmbeddedDriver((dataSource.options as { driver?: unknown }).driver) && poolSize >= 3;
   let wakeUp: (() => void) | null = null;
   let wokenEarly = false;
   let nextPruneAt = 0;
@@ -156,13 +171,22 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
       wakeUp = () => finish(false);
     });
 
-  const fanOut = (): Promise<number> =>
+  /**
+   * Fan a batch of events out to deliveries, in one short transaction. Deliveries for webhooks
+   * with room here are inserted already leased to this dispatcher and come back to be sent
+   * straight away (no claim round trip); the rest wait for a claim.
+   */
+  const fanOut = (): Promise<{ events: number; leased: Buffered[]; unleased: number }> =>
     dataSource.transaction(async (manager) => {
       const rows = (await manager.query(LOCK_PENDING_EVENTS, [options.batchSize])) as EventRow[];
-      if (rows.length === 0) return 0;
+      if (rows.length === 0) return { events: 0, leased: [], unleased: 0 };
       const now = clock();
+      const lease = new Date(now.getTime() + leaseMs);
       const ids = rows.map((row) => String(row.id));
-      const inserted = rowsOf<{ event_id: string }>(await manager.query(INSERT_DELIVERIES, [ids, now]));
+      const busy = [...new Set([...inFlight.keys(), ...ready.keys()])];
+      const inserted = rowsOf<InsertedDelivery>(
+        await manager.query(INSERT_DELIVERIES, [ids, now, lease, 2 * options.perEndpointConcurrency, busy, busy.map(held), Math.max(0, room())]),
+      );
       const targeted = new Set(inserted.map((row) => String(row.event_id)));
       const wanted: OutboxEvent[] = rows
         .filter((row) => targeted.has(String(row.id)))
@@ -183,7 +207,21 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
       if (targetedIds.length < ids.length) await manager.query(DELETE_EVENTS, [ids.filter((id) => !targeted.has(id))]);
       const orphaned = wanted.filter((event) => bodies.get(event.id) == null).map((event) => event.id);
       if (orphaned.length > 0) await manager.query(FAIL_ORPHANED, [orphaned, now]);
-      return rows.length;
+      const leased: Buffered[] = [];
+      let unleased = 0;
+      for (const row of inserted) {
+        const body = bodies.get(String(row.event_id)) ?? null;
+        if (body === null) continue;
+        if (!row.leased) {
+          unleased += 1;
+          continue;
+        }
+        leased.push({
+          lease,
+          row: { id: row.id, webhook_id: row.webhook_id, account_id: row.account_id, event: row.event, attempts: 0, status: "pending", next_attempt_at: now, url: row.url, secret: row.secret, body },
+        });
+      }
+      return { events: rows.length, leased, unleased };
     });
 
   /** Deliveries a webhook holds here: in flight plus waiting in the buffer. */
@@ -274,14 +312,18 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
    * savepoint, so one bad event cannot hold up the rest: it gets no body and its deliveries fail.
    */
   const buildAll = async (manager: EntityManager, wanted: OutboxEvent[]): Promise<Map<string, string | null>> => {
+    // Payloads are read from committed rows: through the pool, their queries overlap and an
+    // error cannot spoil the fan-out transaction. With a single session (PGlite, a pool of one or
+    // two) they must share it, each try in a savepoint.
+    const build = (events: OutboxEvent[]) => (readThroughPool ? buildBodies(dataSource.manager, events) : manager.transaction((inner) => buildBodies(inner, events)));
     try {
-      return await manager.transaction((inner) => buildBodies(inner, wanted));
+      return await build(wanted);
     } catch (error) {
       logger.error({ err: error, events: wanted.length }, "building a batch of payloads failed; building them one by one");
       const bodies = new Map<string, string | null>();
       for (const event of wanted) {
         try {
-          bodies.set(event.id, (await manager.transaction((inner) => buildBodies(inner, [event]))).get(event.id) ?? null);
+          bodies.set(event.id, (await build([event])).get(event.id) ?? null);
         } catch (single) {
           logger.error({ err: single, eventId: event.id, event: event.event }, "could not build this event's payload; its deliveries fail");
           bodies.set(event.id, null);
@@ -309,27 +351,27 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
       await prune();
     }
     let fannedOut = 0;
+    let leased = 0;
     if (eventsDirty) {
       eventsDirty = false;
-      fannedOut = await fanOut();
+      const result = await fanOut();
+      fannedOut = result.events;
       if (fannedOut === options.batchSize) eventsDirty = true;
-      if (fannedOut > 0) deliveriesDirty = true;
+      if (result.unleased > 0) deliveriesDirty = true;
+      enqueue(result.leased);
+      leased = result.leased.length;
+      pump();
     }
     const free = room();
     const limit = Math.min(free, options.batchSize);
     // Claim when there is room for a batch (or nothing is held), and not while results pile up
     // faster than they are written: a crash re-sends what was not recorded, so keep that small.
     const idle = active.size + buffered === 0;
-    if (!deliveriesDirty || limit <= 0 || (free < lowWater && !idle) || recorder.size() >= options.concurrency) return { fannedOut, claimed: 0, limit, filled: false };
+    if (!deliveriesDirty || limit <= 0 || (free < lowWater && !idle) || recorder.size() >= options.concurrency) return { fannedOut, claimed: leased, limit, filled: false };
     deliveriesDirty = false;
     const limitedPerWebhook = !idle;
     const claimed = await claim(limit);
-    for (const item of claimed) {
-      const queue = ready.get(item.row.webhook_id);
-      if (queue) queue.push(item);
-      else ready.set(item.row.webhook_id, [item]);
-    }
-    buffered += claimed.length;
+    enqueue(claimed);
     // A webhook the claim filled up may have more due. Claim again at once (it is left out now,
     // being full), so one webhook's long backlog cannot keep the others waiting.
     const filled = claimed.some((item) => held(item.row.webhook_id) >= 2 * options.perEndpointConcurrency);
@@ -337,7 +379,16 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
     // had free: those are claimed as its attempts finish.
     if (claimed.length === limit || limitedPerWebhook || filled) deliveriesDirty = true;
     pump();
-    return { fannedOut, claimed: claimed.length, limit, filled };
+    return { fannedOut, claimed: leased + claimed.length, limit, filled };
+  };
+
+  const enqueue = (items: Buffered[]): void => {
+    for (const item of items) {
+      const queue = ready.get(item.row.webhook_id);
+      if (queue) queue.push(item);
+      else ready.set(item.row.webhook_id, [item]);
+    }
+    buffered += items.length;
   };
 
   const run = async (): Promise<void> => {
@@ -413,7 +464,8 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
     wake() {
       eventsDirty = true;
       rouse();
-      notifier?.notify();
+      // A running dispatcher here takes the work at once; others need telling only when none does.
+      if (!running) notifier?.notify();
     },
 
     async redeliver(deliveryId) {

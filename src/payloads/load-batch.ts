@@ -137,7 +137,12 @@ export async function loadBatch(manager: EntityManager, events: readonly OutboxE
     }
   }
 
-  const messages = byId(await loadByIds(manager, Message, messageIds.list()));
+  // Everything in a payload belongs to its event's account, so accounts load alongside the messages.
+  const eventAccountIds = new IdSet();
+  for (const event of events) eventAccountIds.add(event.accountId);
+  const [messageRows, accountRows] = await Promise.all([loadByIds(manager, Message, messageIds.list()), loadByIds(manager, Account, eventAccountIds.list())]);
+  const messages = byId(messageRows);
+  const accounts = byId(accountRows);
   for (const message of messages.values()) conversationIds.add(message.conversationId);
 
   const conversations = new Map<number, Conversation>();
@@ -152,7 +157,8 @@ export async function loadBatch(manager: EntityManager, events: readonly OutboxE
       .addSelect("EXTRACT(EPOCH FROM c.updated_at)::text", "updated_epoch")
       .addSelect(`${UNREAD_COUNT}::int`, "unread_count")
       .addSelect(LAST_CHAT_MESSAGE_ID, "last_message_id")
-      .where(`c.id = ANY(:ids) OR c.id IN ${CURRENT_CONVERSATIONS}`, { ids: conversationIds.list(), contactInboxIds: widgetIds })
+      // The OR (widget events only) would turn the id lookup into a scan: leave it out when unused.
+      .where(widgetIds.length > 0 ? `c.id = ANY(:ids) OR c.id IN ${CURRENT_CONVERSATIONS}` : "c.id = ANY(:ids)", { ids: conversationIds.list(), contactInboxIds: widgetIds })
       .getRawAndEntities<{ c_id: number; updated_epoch: string; unread_count: number | string; last_message_id: number | null }>();
     for (const conversation of entities) conversations.set(conversation.id, conversation);
     for (const row of raw) {
@@ -168,10 +174,10 @@ export async function loadBatch(manager: EntityManager, events: readonly OutboxE
     }
   }
 
+  // Independent loads run side by side: on a pooled manager they overlap; on one connection
+  // (a transaction, PGlite) they simply queue.
   const lastIds = new IdSet();
   for (const id of lastMessageIds.values()) lastIds.add(id);
-  for (const message of await loadByIds(manager, Message, lastIds.missingFrom(messages))) messages.set(message.id, message);
-
   const contactInboxIds = new IdSet();
   for (const id of widgetIds) contactInboxIds.add(id);
   for (const conversation of conversations.values()) {
@@ -180,39 +186,42 @@ export async function loadBatch(manager: EntityManager, events: readonly OutboxE
     inboxIds.add(conversation.inboxId);
     userIds.add(conversation.assigneeId);
   }
+  const [lastMessages, contactInboxRows] = await Promise.all([loadByIds(manager, Message, lastIds.missingFrom(messages)), loadByIds(manager, ContactInbox, contactInboxIds.list())]);
+  for (const message of lastMessages) messages.set(message.id, message);
   for (const message of messages.values()) {
     inboxIds.add(message.inboxId);
     addActor(message.senderType, message.senderId);
   }
-  const contactInboxes = byId(await loadByIds(manager, ContactInbox, contactInboxIds.list()));
+  const contactInboxes = byId(contactInboxRows);
   for (const contactInbox of contactInboxes.values()) {
     contactIds.add(contactInbox.contactId);
     inboxIds.add(contactInbox.inboxId);
   }
 
-  const contacts = byId(await loadByIds(manager, Contact, contactIds.list()));
-  const users = byId(await loadByIds(manager, User, userIds.list()));
-  const agentBots = byId(await loadByIds(manager, AgentBot, agentBotIds.list()));
-  const inboxes = byId(await loadByIds(manager, Inbox, inboxIds.list()));
+  const [contactRows, userRows, agentBotRows, inboxRows, attachmentRows] = await Promise.all([
+    loadByIds(manager, Contact, contactIds.list()),
+    loadByIds(manager, User, userIds.list()),
+    loadByIds(manager, AgentBot, agentBotIds.list()),
+    loadByIds(manager, Inbox, inboxIds.list()),
+    messages.size === 0 ? Promise.resolve([] as Attachment[]) : manager.createQueryBuilder(Attachment, "a").where("a.message_id = ANY(:ids)", { ids: [...messages.keys()] }).orderBy("a.id", "ASC").getMany(),
+  ]);
+  const contacts = byId(contactRows);
+  const users = byId(userRows);
+  const agentBots = byId(agentBotRows);
+  const inboxes = byId(inboxRows);
 
-  const accountIds = new IdSet();
+  // Rows of another account than their event's (not expected) still get theirs.
+  const otherAccountIds = new IdSet();
   for (const rows of [messages, conversations, contacts, inboxes] as Array<Map<number, { accountId: number }>>) {
-    for (const row of rows.values()) accountIds.add(row.accountId);
+    for (const row of rows.values()) otherAccountIds.add(row.accountId);
   }
-  const accounts = byId(await loadByIds(manager, Account, accountIds.list()));
+  for (const account of await loadByIds(manager, Account, otherAccountIds.missingFrom(accounts))) accounts.set(account.id, account);
 
   const attachments = new Map<number, Attachment[]>();
-  if (messages.size > 0) {
-    const rows = await manager
-      .createQueryBuilder(Attachment, "a")
-      .where("a.message_id = ANY(:ids)", { ids: [...messages.keys()] })
-      .orderBy("a.id", "ASC")
-      .getMany();
-    for (const row of rows) {
-      const list = attachments.get(row.messageId);
-      if (list) list.push(row);
-      else attachments.set(row.messageId, [row]);
-    }
+  for (const row of attachmentRows) {
+    const list = attachments.get(row.messageId);
+    if (list) list.push(row);
+    else attachments.set(row.messageId, [row]);
   }
 
   return { messages, conversations, updatedAtSeconds, unreadCounts, lastMessageIds, currentConversationIds, contactInboxes, contacts, users, agentBots, inboxes, accounts, attachments };
