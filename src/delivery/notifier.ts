@@ -3,6 +3,9 @@ import { Client, type ClientConfig, type Pool } from "pg";
 import type { DataSource } from "typeorm";
 import type { Logger } from "../options";
 
+/** How long commits may wait to share one NOTIFY. */
+const NOTIFY_COALESCE_MS = 5;
+
 /** The NOTIFY channel dispatchers listen on. */
 export const CHANNEL = "chatwoot_webhooks";
 
@@ -86,10 +89,12 @@ export function createNotifier(dataSource: DataSource, logger: Logger): Notifier
     notify() {
       if (scheduled) return;
       scheduled = true;
-      setImmediate(() => {
+      // Commits within 5 ms share one NOTIFY: a busy writer sends at most 200 a second instead
+      // of one per save, and a dispatcher elsewhere wakes once for all of them.
+      setTimeout(() => {
         scheduled = false;
         pool.query(`SELECT pg_notify('${CHANNEL}', $1)`, [self]).catch((error: Error) => logger.debug({ err: error }, "NOTIFY failed; dispatchers will poll"));
-      });
+      }, NOTIFY_COALESCE_MS).unref();
     },
     async close() {
       closed = true;
