@@ -81,38 +81,20 @@ function filterOptions(policy: AddressPolicy): RequestFilteringAgentOptions {
   return { allowPrivateIPAddress: open, allowMetaIPAddress: open, allowIPAddressList: [], denyIPAddressList: [] };
 }
 
-class GuardedHttpAgent extends RequestFilteringHttpAgent {
-  private readonly policy: AddressPolicy;
-  private readonly guardedLookup: LookupFunction;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- TypeScript's mixin rule
+type FilteringAgent = new (...args: any[]) => {
+  createConnection(options: TcpNetConnectOpts, callback?: ConnectCallback): Duplex | Socket;
+};
 
-  constructor(policy: AddressPolicy, guardedLookup: LookupFunction, options: ConstructorParameters<typeof RequestFilteringHttpAgent>[0]) {
-    super(options);
-    this.policy = policy;
-    this.guardedLookup = guardedLookup;
-  }
-
-  createConnection(options: TcpNetConnectOpts, callback?: ConnectCallback): Duplex | Socket {
-    const refusal = refuseLiteral(options.host, this.policy);
-    if (refusal) return refusedSocket(refusal, callback);
-    return super.createConnection({ ...options, lookup: this.guardedLookup }, callback);
-  }
-}
-
-class GuardedHttpsAgent extends RequestFilteringHttpsAgent {
-  private readonly policy: AddressPolicy;
-  private readonly guardedLookup: LookupFunction;
-
-  constructor(policy: AddressPolicy, guardedLookup: LookupFunction, options: ConstructorParameters<typeof RequestFilteringHttpsAgent>[0]) {
-    super(options);
-    this.policy = policy;
-    this.guardedLookup = guardedLookup;
-  }
-
-  createConnection(options: TcpNetConnectOpts, callback?: ConnectCallback): Duplex | Socket {
-    const refusal = refuseLiteral(options.host, this.policy);
-    if (refusal) return refusedSocket(refusal, callback);
-    return super.createConnection({ ...options, lookup: this.guardedLookup }, callback);
-  }
+/** request-filtering-agent's HTTP or HTTPS agent, with literal hosts checked first and our lookup wrapper installed. */
+function guarded<Base extends FilteringAgent>(Agent: Base, policy: AddressPolicy, guardedLookup: LookupFunction) {
+  return class extends Agent {
+    createConnection(options: TcpNetConnectOpts, callback?: ConnectCallback): Duplex | Socket {
+      const refusal = refuseLiteral(options.host, policy);
+      if (refusal) return refusedSocket(refusal, callback);
+      return super.createConnection({ ...options, lookup: guardedLookup }, callback);
+    }
+  };
 }
 
 /**
@@ -139,8 +121,8 @@ export function createAddressGuard(opts: AddressGuardOptions): AddressGuard {
     ...(opts.maxSockets !== undefined ? { maxSockets: opts.maxSockets } : {}),
     ...filterOptions(policy),
   };
-  const httpAgent = new GuardedHttpAgent(policy, lookup, agentOptions);
-  const httpsAgent = new GuardedHttpsAgent(policy, lookup, agentOptions);
+  const httpAgent = new (guarded(RequestFilteringHttpAgent, policy, lookup))(agentOptions) as unknown as HttpAgent;
+  const httpsAgent = new (guarded(RequestFilteringHttpsAgent, policy, lookup))(agentOptions) as unknown as HttpsAgent;
   return {
     httpAgent,
     httpsAgent,
