@@ -12,7 +12,7 @@ import { backoffMs } from "./backoff";
 import { emitSafely } from "./emit-safely";
 import { createNotifier, type Notifier } from "./notifier";
 import { createOutcomeRecorder } from "./outcome-recorder";
-import { judge } from "./judge";
+import { judge, type AttemptedDelivery } from "./judge";
 import { rowsOf } from "./rows";
 import { send } from "./send";
 import { CLAIM_DELIVERIES, CLAIM_ONE, DELIVERY_STATE, RELEASE_LEASES } from "./sql/claim-deliveries";
@@ -48,14 +48,8 @@ export interface Dispatcher {
   runOnce(): Promise<{ fannedOut: number; attempted: number }>;
 }
 
-interface ClaimedRow {
-  id: string;
-  webhook_id: number;
-  account_id: number;
-  event: string;
-  attempts: number;
-  status: DeliveryStatus;
-  next_attempt_at: Date | null;
+/** A leased delivery with what sending it takes. */
+interface ClaimedRow extends AttemptedDelivery {
   url: string;
   secret: string;
   body: string | null;
