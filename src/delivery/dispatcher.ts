@@ -490,6 +490,7 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
       const { fannedOut, claimed } = await pass();
       while (active.size > 0 || buffered > 0) {
         await Promise.allSettled([...active]);
+        if (shutdown.signal.aborted) await release(drainBuffer()); // stopped meanwhile: nothing more starts
         pump();
       }
       await recorder.flush();
