@@ -1,4 +1,5 @@
 import { createHmac } from "node:crypto";
+import { verifyBothSignatures } from "../helpers/signatures";
 import request from "supertest";
 import type { Express } from "express";
 import { createWebhooks, type Webhooks } from "../../src";
@@ -434,6 +435,8 @@ describe("demo host app", () => {
       expect(timestamp).toMatch(/^\d+$/);
       const expected = `sha256=${createHmac("sha256", secret).update(`${timestamp}.${received.body}`).digest("hex")}`;
       expect(received.headers["x-chatwoot-signature"]).toBe(expected);
+      // And the Standard Webhooks headers, as the `standardwebhooks` package checks them.
+      verifyBothSignatures(received, secret);
     });
   });
 });
