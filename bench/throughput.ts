@@ -9,6 +9,7 @@ import { waitUntilDrained } from "./drain";
 import { benchLogger, every, log } from "./progress";
 import type { ReceiverProcess } from "./receiver-client";
 import { saveMessage, seedScene } from "./scene";
+import { startProfile } from "./profile";
 import { round } from "./stats";
 
 export interface ThroughputResult {
@@ -54,6 +55,7 @@ export async function measureThroughput(config: BenchConfig, receiver: ReceiverP
 
     await receiver.reset();
     const started = absoluteNow();
+    const stopProfile = startProfile("throughput-drain");
     await webhooks.dispatcher.start();
     const stopProgress = every(1000, async () => {
       const counts = await receiver.counts();
@@ -68,6 +70,7 @@ export async function measureThroughput(config: BenchConfig, receiver: ReceiverP
     const drainMs = answeredAt - started;
     await waitUntilDrained(webhooks, 60_000, SCOPE);
     const recordedMs = absoluteNow() - started;
+    await stopProfile();
     await webhooks.close();
     const duplicates = countUnder(await receiver.counts(), "/tp/") - total;
     const throughput = total / (drainMs / 1000);
