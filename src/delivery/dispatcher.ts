@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import axios, { type AxiosInstance } from "axios";
 import type { EntityManager } from "typeorm";
 import type { AttemptRecord, DeliveryOutcome, WebhooksContext } from "../context";
@@ -84,6 +85,13 @@ interface Buffered {
   lease: Date;
 }
 
+/** Aborts every attempt in flight at stop(): one listener per attempt, so no listener limit. */
+function shutdownController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
+}
+
 const PRUNE_EVERY_MS = 60_000;
 const PRUNE_BATCH = 500;
 
@@ -126,7 +134,7 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
   const active = new Set<Promise<void>>();
   let running = false;
   let loop: Promise<void> | null = null;
-  let shutdown = new AbortController();
+  let shutdown = shutdownController();
   /** There may be events to fan out (a commit, a notification, the poll). */
   let eventsDirty = true;
   /** There may be due deliveries beyond what was claimed (new fan-out, a capped claim, the poll). */
@@ -422,7 +430,7 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
     async start() {
       if (running) return;
       running = true;
-      shutdown = new AbortController();
+      shutdown = shutdownController();
       eventsDirty = true;
       deliveriesDirty = true;
       // LISTEN connects in the background; until it does, the poll finds the work.

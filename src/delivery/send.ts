@@ -31,8 +31,17 @@ const RESPONSE_READ_LIMIT = 1024 * 1024;
  */
 export async function send(http: AxiosInstance, target: SendTarget, settings: SendSettings): Promise<DeliveryOutcome> {
   const started = performance.now();
-  const deadline = AbortSignal.timeout(settings.timeoutMs);
-  const signal = settings.signal ? AbortSignal.any([deadline, settings.signal]) : deadline;
+  // One controller and one timer per attempt (cheaper than AbortSignal.timeout + AbortSignal.any
+  // at thousands of attempts a second). The deadline covers the whole exchange, body included.
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, settings.timeoutMs);
+  const cancel = () => controller.abort();
+  if (settings.signal?.aborted) cancel();
+  else settings.signal?.addEventListener("abort", cancel, { once: true });
   const headers = signatureHeaders({
     secret: target.secret,
     deliveryId: target.deliveryId,
@@ -43,8 +52,7 @@ export async function send(http: AxiosInstance, target: SendTarget, settings: Se
   try {
     const response = await http.post<Readable>(target.url, target.body, {
       headers,
-      timeout: settings.timeoutMs,
-      signal,
+      signal: controller.signal,
       maxRedirects: 0,
       proxy: false,
       responseType: "stream",
@@ -52,7 +60,7 @@ export async function send(http: AxiosInstance, target: SendTarget, settings: Se
       validateStatus: () => true,
       transformRequest: [(data: unknown) => data],
     });
-    const responseBody = await readSnippet(response.data, signal);
+    const responseBody = await readSnippet(response.data, controller.signal);
     const status = response.status;
     const ok = status >= 200 && status < 300;
     const retryAfter = response.headers["retry-after"];
@@ -65,7 +73,10 @@ export async function send(http: AxiosInstance, target: SendTarget, settings: Se
       retryAfter: typeof retryAfter === "string" ? retryAfter : null,
     };
   } catch (error) {
-    return { ok: false, status: null, durationMs: elapsed(started), error: describeError(error, settings.timeoutMs, deadline.aborted), responseBody: null, retryAfter: null };
+    return { ok: false, status: null, durationMs: elapsed(started), error: describeError(error, settings.timeoutMs, timedOut), responseBody: null, retryAfter: null };
+  } finally {
+    clearTimeout(timer);
+    settings.signal?.removeEventListener("abort", cancel);
   }
 }
 
@@ -94,14 +105,18 @@ export function isAddressRefusal(outcome: DeliveryOutcome): boolean {
 }
 
 /** Keep the first 4 KB of the response and drain the rest (so the keep-alive socket is reusable). */
-async function readSnippet(stream: Readable, signal: AbortSignal): Promise<string | null> {
-  const chunks: Buffer[] = [];
-  let kept = 0;
-  let read = 0;
-  try {
-    for await (const chunk of stream) {
-      if (signal.aborted) break;
-      const buffer = chunk as Buffer;
+function readSnippet(stream: Readable, signal: AbortSignal): Promise<string | null> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let kept = 0;
+    let read = 0;
+    const finish = () => {
+      stream.off("data", onData);
+      signal.removeEventListener("abort", onAbort);
+      // A body cut short does not change the verdict: the status line already arrived.
+      resolve(chunks.length === 0 ? "" : withoutNul(Buffer.concat(chunks).toString("utf8")));
+    };
+    const onData = (buffer: Buffer) => {
       read += buffer.length;
       if (kept < RESPONSE_SNIPPET_BYTES) {
         const piece = buffer.subarray(0, RESPONSE_SNIPPET_BYTES - kept);
@@ -110,13 +125,20 @@ async function readSnippet(stream: Readable, signal: AbortSignal): Promise<strin
       }
       if (read > RESPONSE_READ_LIMIT) {
         stream.destroy();
-        break;
+        finish();
       }
-    }
-  } catch {
-    // A body cut short does not change the verdict: the status line already arrived.
-  }
-  return chunks.length === 0 ? "" : withoutNul(Buffer.concat(chunks).toString("utf8"));
+    };
+    const onAbort = () => {
+      stream.destroy();
+      finish();
+    };
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    stream.on("data", onData);
+    stream.once("end", finish);
+    stream.once("error", finish);
+    stream.once("close", finish);
+  });
 }
 
 /** PostgreSQL text cannot hold U+0000; a receiver's stray NUL must not block recording. */
