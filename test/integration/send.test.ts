@@ -98,14 +98,14 @@ describe("send()", () => {
     const signal = shutdown.signal;
     const add = signal.addEventListener.bind(signal);
     const remove = signal.removeEventListener.bind(signal);
-    signal.addEventListener = ((type: string, listener: EventListener, options?: AddEventListenerOptions) => {
-      added.push(listener);
-      add(type, listener, options);
-    }) as typeof signal.addEventListener;
-    signal.removeEventListener = ((type: string, listener: EventListener) => {
-      removed.push(listener);
-      remove(type, listener);
-    }) as typeof signal.removeEventListener;
+    signal.addEventListener = (...args: Parameters<typeof add>) => {
+      added.push(args[1]);
+      add(...args);
+    };
+    signal.removeEventListener = (...args: Parameters<typeof remove>) => {
+      removed.push(args[1]);
+      remove(...args);
+    };
     for (let i = 0; i < 5; i++) expect((await send(http, target, settings({ signal }))).ok).toBe(true);
     expect(added).toHaveLength(5);
     expect(new Set(removed)).toEqual(new Set(added));
