@@ -16,6 +16,8 @@ export type MessageSenderType = "User" | "Contact" | "AgentBot";
  */
 @Entity({ name: "messages" })
 @Index("index_messages_on_conversation_id_and_created_at", ["conversationId", "createdAt"])
+// For the unread count of conversation payloads (incoming messages only; see its migration).
+@Index("index_messages_incoming_on_conversation_id_and_created_at", ["conversationId", "createdAt"], { where: "message_type = 'incoming'" })
 @Index("index_messages_on_account_id", ["accountId"])
 @Index("index_messages_on_sender_type_and_sender_id", ["senderType", "senderId"])
 export class Message {

@@ -1,5 +1,6 @@
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
 import { Account, Contact, Conversation, Inbox } from "../../src/entities";
+import { MIGRATIONS } from "../../src/migrations";
 
 describe("migrations", () => {
   let db: TestDatabase;
@@ -31,7 +32,7 @@ describe("migrations", () => {
   });
 
   it("go down and up again on the same database", async () => {
-    await db.dataSource.undoLastMigration();
+    for (let i = 0; i < MIGRATIONS.length; i++) await db.dataSource.undoLastMigration();
     const tables = await db.dataSource.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'migrations'`);
     expect(tables).toEqual([]);
     await db.dataSource.runMigrations();
