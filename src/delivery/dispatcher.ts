@@ -150,6 +150,7 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
   let wakeUp: (() => void) | null = null;
   let wokenEarly = false;
   let nextPruneAt = 0;
+  let lastClaimAt = 0;
 
   const rouse = () => {
     wokenEarly = true;
@@ -369,9 +370,16 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
     // Claim when there is room for a batch (or nothing is held), and not while results pile up
     // faster than they are written: a crash re-sends what was not recorded, so keep that small.
     const idle = active.size + buffered === 0;
+    // While every webhook held here is at its limit, a claim could only find other webhooks' rows
+    // (retries, most likely), after reading past all the rows of the full ones: once per poll
+    // interval is enough for those.
+    const busy = [...new Set([...inFlight.keys(), ...ready.keys()])];
+    const allFull = busy.length > 0 && busy.every((id) => held(id) >= 2 * options.perEndpointConcurrency);
+    if (allFull && Date.now() - lastClaimAt < options.pollIntervalMs) return { fannedOut, claimed: leased, limit, filled: false };
     if (!deliveriesDirty || limit <= 0 || (free < lowWater && !idle) || recorder.size() >= options.concurrency) return { fannedOut, claimed: leased, limit, filled: false };
     deliveriesDirty = false;
     const limitedPerWebhook = !idle;
+    lastClaimAt = Date.now();
     const claimed = await claim(limit);
     enqueue(claimed);
     // A webhook the claim filled up may have more due. Claim again at once (it is left out now,
