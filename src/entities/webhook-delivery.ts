@@ -9,7 +9,8 @@ import { WebhookEvent } from "./webhook-event";
  */
 @Entity({ name: "webhook_deliveries" })
 @Index("index_webhook_deliveries_on_event_id_and_webhook_id", ["eventId", "webhookId"], { unique: true })
-@Index("index_webhook_deliveries_due", ["nextAttemptAt"], { where: "status = 'pending'" })
+// What claims read: pending deliveries of enabled webhooks (see `parked`).
+@Index("index_webhook_deliveries_due", ["nextAttemptAt"], { where: "status = 'pending' AND NOT parked" })
 @Index("index_webhook_deliveries_on_webhook_id_and_created_at", ["webhookId", "createdAt"])
 export class WebhookDelivery {
   @PrimaryColumn({ type: "uuid" })
@@ -43,6 +44,13 @@ export class WebhookDelivery {
 
   @Column({ name: "next_attempt_at", type: "timestamptz", nullable: true })
   nextAttemptAt: Date | null;
+
+  /**
+   * Pending, but its webhook is disabled: left out of claims until it is enabled again. Kept by
+   * a trigger on `webhooks.enabled`; the schedule (`next_attempt_at`) stays as it was.
+   */
+  @Column({ type: "boolean", default: false })
+  parked: boolean;
 
   /** Lease: while in the future, a dispatcher is attempting this delivery. */
   @Column({ name: "locked_until", type: "timestamptz", nullable: true })

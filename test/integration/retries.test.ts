@@ -167,7 +167,10 @@ describe("retries, failures and the schedule (injected clock)", () => {
     expect(disabled).toMatchObject({ enabled: false, disabledReason: "failing" });
     expect(seen["webhook.disabled"]).toEqual([{ webhookId: webhook.id, accountId: webhook.accountId, reason: "failing" }]);
 
-    // While disabled: the pending delivery and new ones wait.
+    // While disabled: the pending delivery waits parked, out of what claims read, its schedule kept.
+    const waiting = await delivery(webhook.id);
+    expect(waiting).toMatchObject({ status: "pending", parked: true });
+    expect(waiting.nextAttemptAt).not.toBeNull();
     const requestsWhileDisabled = receiver.requests.length;
     await save("while disabled");
     clock.advance(2 * DAY);
@@ -176,11 +179,38 @@ describe("retries, failures and the schedule (injected clock)", () => {
 
     receiver.respond(() => ({ status: 200 }));
     await db.dataSource.getRepository(Webhook).update(webhook.id, { enabled: true, disabledReason: null, failingSince: null });
+    expect(await delivery(webhook.id)).toMatchObject({ status: "pending", parked: false, nextAttemptAt: waiting.nextAttemptAt });
     await webhooks.dispatcher.runOnce();
     const statuses = (await db.dataSource.getRepository(WebhookDelivery).findBy({ webhookId: webhook.id })).map((d) => d.status);
     expect(statuses).toEqual(["succeeded"]);
     // The message saved while disabled was not fanned out to the disabled webhook: Chatwoot never sends those either.
     expect(JSON.parse(receiver.requests[receiver.requests.length - 1].body).content).toBe("Hi");
+  });
+
+  it("parks a webhook's pending deliveries whoever switches it off, and claims never take a parked one", async () => {
+    const { webhook, save } = await setup();
+    receiver.respond(() => ({ status: 500 }));
+    await save("one");
+    await save("two");
+    await webhooks.dispatcher.runOnce();
+    receiver.respond(() => ({ status: 200 }));
+    const parkedOf = async () => (await db.dataSource.getRepository(WebhookDelivery).find({ where: { webhookId: webhook.id }, order: { createdAt: "ASC" } })).map((d) => [d.status, d.parked]);
+    expect(await parkedOf()).toEqual([["pending", false], ["pending", false]]);
+
+    // The host's own SQL switches it off and on: the trigger follows.
+    await db.dataSource.query(`UPDATE webhooks SET enabled = false WHERE id = $1`, [webhook.id]);
+    expect(await parkedOf()).toEqual([["pending", true], ["pending", true]]);
+    await db.dataSource.query(`UPDATE webhooks SET name = 'renamed' WHERE id = $1`, [webhook.id]);
+    expect(await parkedOf()).toEqual([["pending", true], ["pending", true]]);
+    await db.dataSource.query(`UPDATE webhooks SET enabled = true WHERE id = $1`, [webhook.id]);
+    expect(await parkedOf()).toEqual([["pending", false], ["pending", false]]);
+
+    // A parked row is not claimed even where its webhook's switch would let it through.
+    const [first] = await db.dataSource.getRepository(WebhookDelivery).find({ where: { webhookId: webhook.id }, order: { createdAt: "ASC" } });
+    await db.dataSource.query(`UPDATE webhook_deliveries SET parked = true WHERE id = $1`, [first.id]);
+    clock.advance(60_000);
+    expect(await webhooks.dispatcher.runOnce()).toMatchObject({ attempted: 1 });
+    expect(await parkedOf()).toEqual([["pending", true], ["succeeded", false]]);
   });
 
   it("a success clears the failure clock", async () => {

@@ -6,7 +6,9 @@
  * side by side; the lease (`locked_until`) keeps a claimed row away from them until it is recorded
  * or the lease runs out (a crashed process). Full and disabled webhooks are left out before the
  * LIMIT, so a backlog for a stuck endpoint cannot crowd healthy ones out; the window is four
- * times the batch so that one webhook's run of rows does not hide the others'.
+ * times the batch so that one webhook's run of rows does not hide the others'. A disabled
+ * webhook's deliveries are `parked` (out of the index this reads); `w.enabled` still guards the
+ * few a fan-out racing the switch may have added unparked.
  */
 export const CLAIM_DELIVERIES = `
 WITH candidates AS (
@@ -14,6 +16,7 @@ WITH candidates AS (
   FROM webhook_deliveries d
   JOIN webhooks w ON w.id = d.webhook_id
   WHERE d.status = 'pending'
+    AND NOT d.parked
     AND d.next_attempt_at <= $1
     AND (d.locked_until IS NULL OR d.locked_until <= $1)
     AND w.enabled
