@@ -18,7 +18,7 @@ import { rowsOf } from "./rows";
 import { send } from "./send";
 import { CLAIM_DELIVERIES, CLAIM_ONE, DELIVERY_STATE, RELEASE_LEASES } from "./sql/claim-deliveries";
 import { DELETE_EVENTS, FAIL_ORPHANED, INSERT_DELIVERIES, LOCK_PENDING_EVENTS, MARK_FANNED_OUT } from "./sql/fan-out";
-import { PRUNE_EVENTS } from "./sql/prune";
+import { PARK_STRAYS, PRUNE_EVENTS } from "./sql/prune";
 import { STATS } from "./sql/stats";
 
 /** Counts for a health endpoint. */
@@ -150,7 +150,12 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
   let wakeUp: (() => void) | null = null;
   let wokenEarly = false;
   let nextPruneAt = 0;
-  let lastClaimAt = 0;
+  /**
+   * The last claim, if it found nothing while leaving out webhooks at their limit: which, and
+   * when. Until the poll interval has passed, a claim that would leave out at least those finds
+   * nothing either, unless new rows came (fan-out for a webhook with room, leases handed back).
+   */
+  let emptyClaim: { excluded: number[]; at: number } | null = null;
 
   const rouse = () => {
     wokenEarly = true;
@@ -179,10 +184,10 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
    * with room here are inserted already leased to this dispatcher and come back to be sent
    * straight away (no claim round trip); the rest wait for a claim.
    */
-  const fanOut = (): Promise<{ events: number; leased: Buffered[]; unleased: number }> =>
+  const fanOut = (): Promise<{ events: number; leased: Buffered[]; unleased: Set<number> }> =>
     dataSource.transaction(async (manager) => {
       const rows = (await manager.query(LOCK_PENDING_EVENTS, [options.batchSize])) as EventRow[];
-      if (rows.length === 0) return { events: 0, leased: [], unleased: 0 };
+      if (rows.length === 0) return { events: 0, leased: [], unleased: new Set<number>() };
       const now = clock();
       const lease = new Date(now.getTime() + leaseMs);
       const ids = rows.map((row) => String(row.id));
@@ -211,12 +216,12 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
       const orphaned = wanted.filter((event) => bodies.get(event.id) == null).map((event) => event.id);
       if (orphaned.length > 0) await manager.query(FAIL_ORPHANED, [orphaned, now]);
       const leased: Buffered[] = [];
-      let unleased = 0;
+      const unleased = new Set<number>();
       for (const row of inserted) {
         const body = bodies.get(String(row.event_id)) ?? null;
         if (body === null) continue;
         if (!row.leased) {
-          unleased += 1;
+          unleased.add(row.webhook_id);
           continue;
         }
         leased.push({
@@ -230,11 +235,13 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
   /** Deliveries a webhook holds here: in flight plus waiting in the buffer. */
   const held = (webhookId: number) => (inFlight.get(webhookId) ?? 0) + (ready.get(webhookId)?.length ?? 0);
 
-  const claim = async (limit: number): Promise<Buffered[]> => {
+  /** Webhooks holding all they may here: claims leave them out. */
+  const fullWebhooks = (): number[] => [...new Set([...inFlight.keys(), ...ready.keys()])].filter((id) => held(id) >= 2 * options.perEndpointConcurrency);
+
+  const claim = async (limit: number, full: number[]): Promise<Buffered[]> => {
     const now = clock();
     const perWebhook = 2 * options.perEndpointConcurrency;
     const busy = [...new Set([...inFlight.keys(), ...ready.keys()])];
-    const full = busy.filter((id) => held(id) >= perWebhook);
     const lease = new Date(now.getTime() + leaseMs);
     const result = await dataSource.query(CLAIM_DELIVERIES, [now, limit, perWebhook, busy, busy.map(held), full, lease]);
     return rowsOf<ClaimedRow>(result).map((row) => ({ row, lease }));
@@ -306,7 +313,9 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
     }
     if (stale.length > 0) {
       deliveriesDirty = true;
-      void release(stale);
+      void release(stale).then(() => {
+        emptyClaim = null;
+      });
     }
   };
 
@@ -336,8 +345,9 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
     }
   };
 
-  /** Delete what retention allows, a small batch at a time, for at most a second per pass. */
+  /** Park stray deliveries of disabled webhooks; delete what retention allows, a small batch at a time, for at most a second per pass. */
   const prune = async (): Promise<void> => {
+    await dataSource.query(PARK_STRAYS);
     const cutoff = new Date(clock().getTime() - options.retentionMs);
     const until = Date.now() + 1000;
     while (Date.now() < until) {
@@ -360,8 +370,10 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
       const result = await fanOut();
       fannedOut = result.events;
       if (fannedOut === options.batchSize) eventsDirty = true;
-      if (result.unleased > 0) deliveriesDirty = true;
+      if (result.unleased.size > 0) deliveriesDirty = true;
       enqueue(result.leased);
+      // Waiting rows for a webhook with room are worth a claim at once.
+      if ([...result.unleased].some((id) => held(id) < 2 * options.perEndpointConcurrency)) emptyClaim = null;
       leased = result.leased.length;
       pump();
     }
@@ -370,17 +382,17 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
     // Claim when there is room for a batch (or nothing is held), and not while results pile up
     // faster than they are written: a crash re-sends what was not recorded, so keep that small.
     const idle = active.size + buffered === 0;
-    // While every webhook held here is at its limit, a claim could only find other webhooks' rows
-    // (retries, most likely), after reading past all the rows of the full ones: once per poll
-    // interval is enough for those.
-    const busy = [...new Set([...inFlight.keys(), ...ready.keys()])];
-    const allFull = busy.length > 0 && busy.every((id) => held(id) >= 2 * options.perEndpointConcurrency);
-    if (allFull && Date.now() - lastClaimAt < options.pollIntervalMs) return { fannedOut, claimed: leased, limit, filled: false };
+    // Such a claim would only read past the full webhooks' rows again (costly behind a long
+    // backlog); other webhooks' retries that fall due meanwhile wait for the poll at the latest.
+    const full = fullWebhooks();
+    if (emptyClaim && performance.now() - emptyClaim.at < options.pollIntervalMs && emptyClaim.excluded.every((id) => full.includes(id))) {
+      return { fannedOut, claimed: leased, limit, filled: false };
+    }
     if (!deliveriesDirty || limit <= 0 || (free < lowWater && !idle) || recorder.size() >= options.concurrency) return { fannedOut, claimed: leased, limit, filled: false };
     deliveriesDirty = false;
     const limitedPerWebhook = !idle;
-    lastClaimAt = Date.now();
-    const claimed = await claim(limit);
+    const claimed = await claim(limit, full);
+    emptyClaim = claimed.length === 0 && full.length > 0 ? { excluded: full, at: performance.now() } : null;
     enqueue(claimed);
     // A webhook the claim filled up may have more due. Claim again at once (it is left out now,
     // being full), so one webhook's long backlog cannot keep the others waiting.
@@ -422,6 +434,7 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
         // The poll: the fallback for missed notifications, and how due retries are found.
         eventsDirty = true;
         deliveriesDirty = true;
+        emptyClaim = null;
       }
     }
   };

@@ -110,7 +110,10 @@ function readSnippet(stream: Readable, signal: AbortSignal): Promise<string | nu
     const chunks: Buffer[] = [];
     let kept = 0;
     let read = 0;
+    let done = false;
     const finish = () => {
+      if (done) return;
+      done = true;
       stream.off("data", onData);
       signal.removeEventListener("abort", onAbort);
       // A body cut short does not change the verdict: the status line already arrived.

@@ -8,6 +8,8 @@ import { createTestDatabase, describeWithPostgres, embedded, type TestDatabase }
 import { makeContact, makeScene, makeWebhook, newMessage } from "../helpers/fixtures";
 import { startReceiver, type Receiver } from "../helpers/receiver";
 import { eventually, testWebhooks } from "../helpers/webhooks";
+import { INSERT_DELIVERIES } from "../../src/delivery/sql/fan-out";
+import { rowsOf } from "../../src/delivery/rows";
 
 describe("dispatcher edge cases", () => {
   let db: TestDatabase;
@@ -166,6 +168,25 @@ describe("dispatcher edge cases", () => {
     expect(receiver.requests).toHaveLength(0);
   });
 
+  it("at fan-out, leases to a webhook with room even when a full one's rows come first", async () => {
+    const scene = await makeScene(db.dataSource);
+    const full = await makeWebhook(db.dataSource, scene.account.id, `${receiver.url}/full`, { subscriptions: ["message_created"] });
+    const free = await makeWebhook(db.dataSource, scene.account.id, `${receiver.url}/free`, { subscriptions: ["contact_created"] });
+    const events = (await db.dataSource.query(
+      `INSERT INTO webhook_events (account_id, event, subject_type, subject_id)
+       SELECT $1, e, 'Message', 1 FROM unnest(ARRAY['message_created', 'message_created', 'message_created', 'contact_created']) AS e RETURNING id`,
+      [scene.account.id],
+    )) as Array<{ id: string }>;
+    const now = new Date();
+    const rows = await db.dataSource.transaction(async (manager) =>
+      // One per webhook, one in all; `full` already holds its one.
+      rowsOf<{ webhook_id: number; leased: boolean }>(await manager.query(INSERT_DELIVERIES, [events.map((e) => e.id), now, new Date(now.getTime() + 60_000), 1, [full.id], [1], 1])),
+    );
+    const leased = (id: number) => rows.filter((row) => row.webhook_id === id).map((row) => row.leased);
+    expect(leased(full.id)).toEqual([false, false, false]);
+    expect(leased(free.id)).toEqual([true]);
+  });
+
   it("does not keep events that no webhook wanted", async () => {
     const webhooks = open();
     const scene = await makeScene(db.dataSource);
@@ -238,6 +259,30 @@ describeWithPostgres("dispatcher edge cases that need PostgreSQL", () => {
       // The slow webhook needs 300 × 200 ms / 2 = 30 s; the other one is not made to wait for it.
       expect(Date.now() - started).toBeLessThan(2000);
       expect(slow.requests.length).toBeLessThan(300);
+    } finally {
+      await webhooks.dispatcher.stop(100);
+      await webhooks.close();
+      await slow.close();
+    }
+  });
+
+  it("finds another webhook's retry within a poll interval while one webhook's backlog keeps it at its limit", async () => {
+    const webhooks = testWebhooks(db.dataSource, { perEndpointConcurrency: 2, concurrency: 8, batchSize: 20, pollIntervalMs: 1000, retrySchedule: [300], retryJitter: 0 });
+    const slow = await startReceiver(() => ({ status: 200, delayMs: 100 }));
+    receiver.respond((_, index) => (index === 0 ? { status: 500 } : { status: 200 }));
+    try {
+      const scene = await makeScene(db.dataSource);
+      await makeWebhook(db.dataSource, scene.account.id, slow.url, { subscriptions: ["message_created"] });
+      await makeWebhook(db.dataSource, scene.account.id, receiver.url, { subscriptions: ["contact_created"] });
+      await db.dataSource.getRepository(Message).save(Array.from({ length: 150 }, () => newMessage(db.dataSource, scene.conversation)));
+      await makeContact(db.dataSource, scene.account.id, { name: "retried" });
+      await webhooks.dispatcher.start();
+      const [first] = await receiver.waitFor(1, 5000);
+      const [, retry] = await receiver.waitFor(2, 5000);
+      // Due 300 ms after the failure; found by the next claim or at the latest by the poll, not
+      // after the slow webhook's backlog (150 × 100 ms / 2 = 7.5 s).
+      expect(retry.receivedAt - first.receivedAt).toBeLessThan(2000);
+      expect(slow.requests.length).toBeLessThan(150);
     } finally {
       await webhooks.dispatcher.stop(100);
       await webhooks.close();

@@ -211,6 +211,14 @@ describe("retries, failures and the schedule (injected clock)", () => {
     clock.advance(60_000);
     expect(await webhooks.dispatcher.runOnce()).toMatchObject({ attempted: 1 });
     expect(await parkedOf()).toEqual([["pending", true], ["succeeded", false]]);
+
+    // A stray the trigger could not see (a fan-out that read the webhook as enabled and committed
+    // after it was switched off) is parked by the next prune.
+    await db.dataSource.query(`UPDATE webhooks SET enabled = false WHERE id = $1`, [webhook.id]);
+    await db.dataSource.query(`UPDATE webhook_deliveries SET parked = false WHERE webhook_id = $1 AND status = 'pending'`, [webhook.id]);
+    clock.advance(60_000);
+    await webhooks.dispatcher.runOnce();
+    expect(await parkedOf()).toEqual([["pending", true], ["succeeded", false]]);
   });
 
   it("a success clears the failure clock", async () => {

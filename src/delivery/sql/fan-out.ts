@@ -19,7 +19,6 @@ export const INSERT_DELIVERIES = `
 WITH targets AS (
   SELECT e.id AS event_id, w.id AS webhook_id, e.account_id, e.event, w.url, w.secret,
          row_number() OVER (PARTITION BY w.id ORDER BY e.id) AS rank_in_webhook,
-         row_number() OVER (ORDER BY e.id, w.id) AS rank_overall,
          $4::int - COALESCE(busy.n, 0) AS room
   FROM webhook_events e
   JOIN webhooks w
@@ -31,11 +30,16 @@ WITH targets AS (
    AND w.created_at <= e.created_at
   LEFT JOIN unnest($5::int[], $6::int[]) AS busy(webhook_id, n) ON busy.webhook_id = w.id
   WHERE e.id = ANY($1::bigint[])
+), leasable AS (
+  -- Ranked among the rows their webhook has room for, so rows a full webhook cannot take do not
+  -- use up the room of the others.
+  SELECT event_id, webhook_id, row_number() OVER (ORDER BY event_id, webhook_id) AS rank_overall
+  FROM targets WHERE rank_in_webhook <= room
 ), inserted AS (
   INSERT INTO webhook_deliveries (id, event_id, webhook_id, account_id, event, status, next_attempt_at, locked_until)
   SELECT gen_random_uuid(), t.event_id, t.webhook_id, t.account_id, t.event, 'pending', $2,
-         CASE WHEN t.rank_in_webhook <= t.room AND t.rank_overall <= $7 THEN $3::timestamptz END
-  FROM targets t
+         CASE WHEN l.rank_overall <= $7 THEN $3::timestamptz END
+  FROM targets t LEFT JOIN leasable l ON l.event_id = t.event_id AND l.webhook_id = t.webhook_id
   ON CONFLICT (event_id, webhook_id) DO NOTHING
   RETURNING id, event_id, webhook_id, account_id, event, locked_until IS NOT NULL AS leased
 )

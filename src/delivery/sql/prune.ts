@@ -11,3 +11,13 @@ WHERE id IN (
   ORDER BY e.id
   LIMIT $2
 )`;
+
+/**
+ * Park pending deliveries of disabled webhooks that escaped the trigger: a fan-out that read the
+ * webhook as enabled and committed after it was switched off. The claim's `w.enabled` keeps them
+ * from being sent meanwhile; parked, they also stop costing claims a read.
+ */
+export const PARK_STRAYS = `
+UPDATE webhook_deliveries d SET parked = true
+FROM webhooks w
+WHERE d.status = 'pending' AND NOT d.parked AND w.id = d.webhook_id AND NOT w.enabled`;
