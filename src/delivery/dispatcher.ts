@@ -145,6 +145,8 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
    */
   const lowWater = Math.max(1, Math.min(options.batchSize, Math.ceil(options.concurrency / 4)));
   const leaseMs = options.timeoutMs + options.leaseMarginMs;
+  /** What one webhook may hold here: its slots and as many buffered behind them. */
+  const perWebhook = 2 * options.perEndpointConcurrency;
   const poolSize = Number((dataSource.options as { poolSize?: number }).poolSize ?? (dataSource.options as { extra?: { max?: number } }).extra?.max ?? 10);
   const readThroughPool = !isEmbeddedDriver((dataSource.options as { driver?: unknown }).driver) && poolSize >= 3;
   let wakeUp: (() => void) | null = null;
@@ -191,9 +193,9 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
       const now = clock();
       const lease = new Date(now.getTime() + leaseMs);
       const ids = rows.map((row) => String(row.id));
-      const busy = [...new Set([...inFlight.keys(), ...ready.keys()])];
+      const busy = busyWebhooks();
       const inserted = rowsOf<InsertedDelivery>(
-        await manager.query(INSERT_DELIVERIES, [ids, now, lease, 2 * options.perEndpointConcurrency, busy, busy.map(held), Math.max(0, room())]),
+        await manager.query(INSERT_DELIVERIES, [ids, now, lease, perWebhook, busy, busy.map(held), Math.max(0, room())]),
       );
       const targeted = new Set(inserted.map((row) => String(row.event_id)));
       const wanted: OutboxEvent[] = rows
@@ -235,13 +237,15 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
   /** Deliveries a webhook holds here: in flight plus waiting in the buffer. */
   const held = (webhookId: number) => (inFlight.get(webhookId) ?? 0) + (ready.get(webhookId)?.length ?? 0);
 
+  /** Webhooks with deliveries here (in flight or buffered). */
+  const busyWebhooks = (): number[] => [...new Set([...inFlight.keys(), ...ready.keys()])];
+
   /** Webhooks holding all they may here: claims leave them out. */
-  const fullWebhooks = (): number[] => [...new Set([...inFlight.keys(), ...ready.keys()])].filter((id) => held(id) >= 2 * options.perEndpointConcurrency);
+  const fullWebhooks = (): number[] => busyWebhooks().filter((id) => held(id) >= perWebhook);
 
   const claim = async (limit: number, full: number[]): Promise<Buffered[]> => {
     const now = clock();
-    const perWebhook = 2 * options.perEndpointConcurrency;
-    const busy = [...new Set([...inFlight.keys(), ...ready.keys()])];
+    const busy = busyWebhooks();
     const lease = new Date(now.getTime() + leaseMs);
     const result = await dataSource.query(CLAIM_DELIVERIES, [now, limit, perWebhook, busy, busy.map(held), full, lease]);
     return rowsOf<ClaimedRow>(result).map((row) => ({ row, lease }));
@@ -373,7 +377,7 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
       if (result.unleased.size > 0) deliveriesDirty = true;
       enqueue(result.leased);
       // Waiting rows for a webhook with room are worth a claim at once.
-      if ([...result.unleased].some((id) => held(id) < 2 * options.perEndpointConcurrency)) emptyClaim = null;
+      if ([...result.unleased].some((id) => held(id) < perWebhook)) emptyClaim = null;
       leased = result.leased.length;
       pump();
     }
@@ -396,7 +400,7 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
     enqueue(claimed);
     // A webhook the claim filled up may have more due. Claim again at once (it is left out now,
     // being full), so one webhook's long backlog cannot keep the others waiting.
-    const filled = claimed.some((item) => held(item.row.webhook_id) >= 2 * options.perEndpointConcurrency);
+    const filled = claimed.some((item) => held(item.row.webhook_id) >= perWebhook);
     // A full claim may have left due deliveries behind; so may one held to what each webhook
     // had free: those are claimed as its attempts finish.
     if (claimed.length === limit || limitedPerWebhook || filled) deliveriesDirty = true;
