@@ -13,6 +13,10 @@ export class Account {
   @Column({ name: "conversation_seq", type: "int", default: 0, select: false, insert: false, update: false })
   conversationSeq: number;
 
+  /** Account settings; `keep_pending_on_bot_failure: true` keeps a pending conversation pending when its agent bot fails. */
+  @Column({ type: "jsonb", default: () => "'{}'" })
+  settings: Record<string, unknown>;
+
   @CreateDateColumn({ name: "created_at", type: "timestamptz" })
   createdAt: Date;
 

@@ -2,7 +2,9 @@ import { AccessToken } from "./access-token";
 import { Account } from "./account";
 import { AccountUser } from "./account-user";
 import { AgentBot } from "./agent-bot";
+import { AgentBotInbox } from "./agent-bot-inbox";
 import { Attachment } from "./attachment";
+import { ChannelApi } from "./channel-api";
 import { Contact } from "./contact";
 import { ContactInbox } from "./contact-inbox";
 import { Conversation } from "./conversation";
@@ -18,7 +20,9 @@ export * from "./access-token";
 export * from "./account";
 export * from "./account-user";
 export * from "./agent-bot";
+export * from "./agent-bot-inbox";
 export * from "./attachment";
+export * from "./channel-api";
 export * from "./contact";
 export * from "./contact-inbox";
 export * from "./conversation";
@@ -31,7 +35,7 @@ export * from "./webhook-delivery";
 export * from "./webhook-event";
 
 /** The Chatwoot domain: what payloads are built from (the webhook tables refer to them too). */
-export const DOMAIN_ENTITIES = [Account, User, AccountUser, AccessToken, AgentBot, Inbox, Contact, ContactInbox, Conversation, Message, Attachment] as const;
+export const DOMAIN_ENTITIES = [Account, User, AccountUser, AccessToken, AgentBot, AgentBotInbox, ChannelApi, Inbox, Contact, ContactInbox, Conversation, Message, Attachment] as const;
 
 /** The library's own tables: webhooks, the outbox, deliveries and attempts. */
 export const WEBHOOK_ENTITIES = [Webhook, WebhookEvent, WebhookDelivery, WebhookAttempt] as const;

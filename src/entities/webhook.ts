@@ -1,5 +1,6 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from "typeorm";
 import { Account } from "./account";
+import { AgentBot } from "./agent-bot";
 import { Inbox } from "./inbox";
 
 /** Why a webhook was switched off: by a person, by a `410 Gone`, or after failing for too long. */
@@ -7,7 +8,10 @@ export type WebhookDisabledReason = "manual" | "gone" | "failing";
 
 /** An account's outgoing webhook (Chatwoot's `webhooks` table, plus `enabled`). */
 @Entity({ name: "webhooks" })
-@Index("index_webhooks_on_account_id_and_url", ["accountId", "url"], { unique: true })
+// Mirror rows of the other two kinds are kept by triggers (see the 1795900000000 migration).
+@Index("index_webhooks_on_account_id_and_url", ["accountId", "url"], { unique: true, where: `"webhook_type" = 0` })
+@Index("index_webhooks_inbox_type", ["inboxId"], { unique: true, where: `"webhook_type" = 1` })
+@Index("index_webhooks_agent_bot_type", ["inboxId", "agentBotId"], { unique: true, where: `"webhook_type" = 2` })
 export class Webhook {
   @PrimaryGeneratedColumn()
   id: number;
@@ -36,9 +40,21 @@ export class Webhook {
   @Column({ type: "jsonb" })
   subscriptions: string[];
 
-  /** 0 = account webhook (receives deliveries), 1 = inbox webhook (Chatwoot's API channel). */
+  /**
+   * 0 = account webhook (the management API's), 1 = an API-channel inbox's `webhook_url`,
+   * 2 = an agent bot's `outgoing_url` for one connected inbox. Rows of kinds 1 and 2 mirror
+   * `channel_api` and `agent_bots` and are written only by the database's triggers.
+   */
   @Column({ name: "webhook_type", type: "int", default: 0 })
   webhookType: number;
+
+  /** For kind 2, the agent bot. */
+  @Column({ name: "agent_bot_id", type: "int", nullable: true })
+  agentBotId: number | null;
+
+  @ManyToOne(() => AgentBot, { onDelete: "CASCADE" })
+  @JoinColumn({ name: "agent_bot_id", foreignKeyConstraintName: "FK_webhooks_agent_bot" })
+  agentBot?: AgentBot | null;
 
   /** Signing key; generated on create and never taken from a client. */
   @Column({ type: "varchar", length: 255 })
