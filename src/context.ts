@@ -1,5 +1,6 @@
 import type { EventEmitter } from "node:events";
 import type { ResolvedOptions } from "./options";
+import type { TargetKind } from "./delivery/target-kind";
 import type { AttemptTrigger, DeliveryStatus } from "./types";
 
 /** What one HTTP attempt came to. Failures are data: a send never throws. */
@@ -20,6 +21,8 @@ export interface DeliveryOutcome {
 export interface AttemptRecord extends DeliveryOutcome {
   deliveryId: string;
   webhookId: number;
+  /** Which of Chatwoot's three webhook kinds the target is: an account webhook, an API inbox, an agent bot. */
+  kind: TargetKind;
   accountId: number;
   event: string;
   attempt: number;

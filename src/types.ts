@@ -16,6 +16,15 @@ export const WEBHOOK_EVENTS = [
 
 export type WebhookEventName = (typeof WEBHOOK_EVENTS)[number];
 
+/**
+ * Events only agent bots receive (Chatwoot's agent-bot listener): a conversation's status became
+ * `open` / `resolved`. Account webhooks cannot subscribe to them.
+ */
+export const BOT_ONLY_EVENTS = ["conversation_opened", "conversation_resolved"] as const;
+
+/** Every event the outbox records: the subscribable ones and the bot-only ones. */
+export type OutboxEventName = WebhookEventName | (typeof BOT_ONLY_EVENTS)[number];
+
 /** What a webhook receives when it is created without `subscriptions` (Chatwoot's default 8). */
 export const DEFAULT_SUBSCRIPTIONS: readonly WebhookEventName[] = WEBHOOK_EVENTS.slice(0, 8);
 

@@ -2,6 +2,7 @@ import type { AttemptRecord, DeliveryOutcome } from "../context";
 import type { AttemptTrigger, DeliveryStatus } from "../types";
 import { nextAttemptAt } from "./retry-schedule";
 import { isAddressRefusal } from "./send";
+import { isBotRetryable, targetKind } from "./target-kind";
 
 /** The delivery as it was when the attempt was claimed. */
 export interface AttemptedDelivery {
@@ -13,38 +14,57 @@ export interface AttemptedDelivery {
   attempts: number;
   status: DeliveryStatus;
   next_attempt_at: Date | null;
+  /** The target's `webhook_type` (0 account, 1 API inbox, 2 agent bot); absent means 0. */
+  kind?: number | null;
+  /** The event's subject row id (the message of a message event). */
+  subject_id?: number | null;
 }
 
 export interface Policy {
+  /** Delays before attempts 2, 3, ... of account webhooks and API inboxes. */
   schedule: readonly number[];
+  /** The same for agent bots (no jitter; only {@link isBotRetryable} failures are retried). Default 3 s, 3 s. */
+  botSchedule?: readonly number[];
   jitter: number;
   random: () => number;
 }
 
+/** Chatwoot's agent-bot retries: three attempts, 3 s apart. */
+export const DEFAULT_BOT_SCHEDULE: readonly number[] = [3000, 3000];
+
+/** What {@link judge} returns: the attempt as recorded, plus what the recorder acts on. */
+export type JudgedAttempt = AttemptRecord & { gone: boolean; subjectId?: number | null };
+
 /**
  * What an attempt's outcome means for its delivery (pure). A 2xx completes it. A scheduled
- * attempt that fails is retried by the schedule, or fails for good when the schedule is spent,
- * on `410 Gone` (which also disables the webhook: `gone`) and on a refused address. A manual
+ * attempt that fails is retried by its kind's schedule, or fails for good when the schedule is
+ * spent, on a refused address, on `410 Gone` to an account webhook (which also disables it:
+ * `gone`), and on an agent bot's answer that is not worth retrying (see `isBotRetryable`). A manual
  * attempt that fails changes nothing but the log: the status and schedule stay as they were.
  */
-export function judge(delivery: AttemptedDelivery, outcome: DeliveryOutcome, attemptedAt: Date, trigger: AttemptTrigger, now: Date, policy: Policy): AttemptRecord & { gone: boolean } {
+export function judge(delivery: AttemptedDelivery, outcome: DeliveryOutcome, attemptedAt: Date, trigger: AttemptTrigger, now: Date, policy: Policy): JudgedAttempt {
   const attempt = delivery.attempts + 1;
-  const gone = outcome.status === 410;
+  const kind = targetKind(delivery.kind);
+  // Only an account webhook is switched off by a 410; the other kinds belong to their inbox or bot.
+  const gone = outcome.status === 410 && kind === "account";
+  const bot = kind === "agent_bot";
   let deliveryStatus: DeliveryStatus;
   let next: Date | null = null;
   if (outcome.ok) deliveryStatus = "succeeded";
   else if (trigger === "manual") {
     deliveryStatus = delivery.status;
     next = delivery.status === "pending" ? delivery.next_attempt_at : null;
-  } else if (gone || isAddressRefusal(outcome)) deliveryStatus = "failed";
+  } else if (gone || isAddressRefusal(outcome) || (bot && !isBotRetryable(outcome))) deliveryStatus = "failed";
   else {
-    next = nextAttemptAt({ attempt, schedule: policy.schedule, now, jitter: policy.jitter, random: policy.random, status: outcome.status, retryAfter: outcome.retryAfter });
+    const schedule = bot ? (policy.botSchedule ?? DEFAULT_BOT_SCHEDULE) : policy.schedule;
+    next = nextAttemptAt({ attempt, schedule, now, jitter: bot ? 0 : policy.jitter, random: policy.random, status: outcome.status, retryAfter: outcome.retryAfter });
     deliveryStatus = next ? "pending" : "failed";
   }
   return {
     ...outcome,
     deliveryId: delivery.id,
     webhookId: delivery.webhook_id,
+    kind,
     accountId: delivery.account_id,
     event: delivery.event,
     attempt,
@@ -53,5 +73,6 @@ export function judge(delivery: AttemptedDelivery, outcome: DeliveryOutcome, att
     nextAttemptAt: next,
     attemptedAt,
     gone,
+    subjectId: delivery.subject_id ?? null,
   };
 }

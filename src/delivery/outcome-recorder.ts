@@ -1,16 +1,18 @@
 import type { DataSource } from "typeorm";
-import type { AttemptRecord, WebhooksEvents } from "../context";
+import type { WebhooksEvents } from "../context";
 import type { Logger } from "../options";
 import { emitSafely } from "./emit-safely";
 import { backoffMs } from "./backoff";
 import { DISABLE_WEBHOOKS, RECORD_OUTCOMES } from "./sql/record-outcomes";
+import type { JudgedAttempt } from "./judge";
 import { rowsOf } from "./rows";
+import { createTargetEffects } from "./target-effects";
 
 /** How many attempts one round trip records at most, and how long the first one waits for company. */
 const MAX_BATCH = 200;
 const LINGER_MS = 5;
 
-export type RecordedAttempt = AttemptRecord & { gone: boolean };
+export type RecordedAttempt = JudgedAttempt;
 
 export interface RecorderSettings {
   dataSource: DataSource;
@@ -20,6 +22,12 @@ export interface RecorderSettings {
   autoDisableAfterMs: number;
   /** Called after each batch is written (the dispatcher may claim again). */
   onWritten?: () => void;
+  /**
+   * What a recorded batch causes beyond the delivery log (an API inbox's message marked failed,
+   * an agent bot's conversation handed to people). Runs after the batch is in, off the recording
+   * path; `flush()` waits for it. Its errors are logged. Default: {@link createTargetEffects}.
+   */
+  afterWrite?: (attempts: RecordedAttempt[]) => Promise<void>;
 }
 
 export interface OutcomeRecorder {
@@ -48,6 +56,15 @@ export function createOutcomeRecorder(settings: RecorderSettings): OutcomeRecord
   let writing: Promise<void> | null = null;
   let timer: NodeJS.Timeout | null = null;
   let failures = 0;
+  const effects = new Set<Promise<void>>();
+
+  const afterWrite = settings.afterWrite ?? createTargetEffects(dataSource, logger);
+  const runEffects = (attempts: RecordedAttempt[]) => {
+    const running: Promise<void> = afterWrite(attempts)
+      .catch((error: unknown) => logger.error({ err: error }, "could not apply what recorded attempts cause (message status, agent bot fallback)"))
+      .finally(() => effects.delete(running));
+    effects.add(running);
+  };
 
   const write = async (attempts: RecordedAttempt[]): Promise<Array<{ id: number; account_id: number; disabled_reason: "gone" | "failing" }>> => {
     const verdict = new Map<number, boolean>();
@@ -107,6 +124,7 @@ export function createOutcomeRecorder(settings: RecorderSettings): OutcomeRecord
         continue;
       }
       queue = queue.slice(batch.length);
+      runEffects(attempts);
       for (const row of disabled) {
         logger.warn({ webhookId: row.id, accountId: row.account_id, reason: row.disabled_reason }, "webhook disabled");
         emitSafely(events, logger, "webhook.disabled", { webhookId: row.id, accountId: row.account_id, reason: row.disabled_reason });
@@ -149,6 +167,11 @@ export function createOutcomeRecorder(settings: RecorderSettings): OutcomeRecord
       while ((queue.length > 0 || writing) && Date.now() < deadline) {
         let timeout: NodeJS.Timeout | undefined;
         await Promise.race([flushNow(), new Promise((resolve) => (timeout = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
+        clearTimeout(timeout);
+      }
+      while (effects.size > 0 && Date.now() < deadline) {
+        let timeout: NodeJS.Timeout | undefined;
+        await Promise.race([Promise.allSettled([...effects]), new Promise((resolve) => (timeout = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
         clearTimeout(timeout);
       }
     },

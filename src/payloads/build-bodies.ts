@@ -2,7 +2,7 @@ import type { EntityManager } from "typeorm";
 import type { MessageSenderType } from "../entities";
 import type { ChangedAttributes } from "../types";
 import { contactEventBody } from "./contact";
-import { conversationChangedBody, conversationCreatedBody, conversationWebhookData, type ConversationPayload } from "./conversation";
+import { conversationBotEventBody, conversationChangedBody, conversationCreatedBody, conversationWebhookData, type ConversationPayload } from "./conversation";
 import { inboxEventBody } from "./inbox";
 import { type Batch, loadBatch, typingConversationId, typingUser } from "./load-batch";
 import { messageEventBody } from "./message";
@@ -44,6 +44,11 @@ class Assembler {
       case "conversation_created": {
         const conversation = this.conversation(event.subjectId);
         return conversation && conversationCreatedBody(conversation);
+      }
+      case "conversation_opened":
+      case "conversation_resolved": {
+        const conversation = this.conversation(event.subjectId);
+        return conversation && conversationBotEventBody(event.event, conversation);
       }
       case "conversation_updated":
       case "conversation_status_changed": {

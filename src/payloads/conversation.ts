@@ -75,6 +75,11 @@ export function conversationCreatedBody(conversation: ConversationPayload) {
   return { ...conversation, event: "conversation_created" as const };
 }
 
+/** The agent-bot events `conversation_opened` / `conversation_resolved`: payload and `event`, nothing else. */
+export function conversationBotEventBody(event: "conversation_opened" | "conversation_resolved", conversation: ConversationPayload) {
+  return { ...conversation, event };
+}
+
 /** `conversation_updated` / `conversation_status_changed`: payload, `event`, `changed_attributes` (null when unknown). */
 export function conversationChangedBody(
   event: "conversation_updated" | "conversation_status_changed",

@@ -1,4 +1,4 @@
-import type { WebhookEventName } from "../types";
+import type { OutboxEventName } from "../types";
 
 /** What a subject row of an outbox event is. */
 export type OutboxSubjectType = "Message" | "Conversation" | "Contact" | "Inbox" | "ContactInbox";
@@ -15,7 +15,7 @@ export interface OutboxEvent {
   id: string;
   accountId: number;
   inboxId: number | null;
-  event: WebhookEventName;
+  event: OutboxEventName;
   subjectType: OutboxSubjectType | null;
   subjectId: number | null;
   data: Record<string, unknown> | null;

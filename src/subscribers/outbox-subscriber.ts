@@ -2,7 +2,7 @@ import type { EntitySubscriberInterface, InsertEvent, QueryRunner, TransactionCo
 import type { WebhooksContext } from "../context";
 import { insertEventFromRow, insertEventsSql } from "../delivery/sql/insert-event";
 import { Contact, Conversation, Inbox, Message } from "../entities";
-import type { ChangedAttributes, WebhookEventName } from "../types";
+import type { ChangedAttributes, OutboxEventName } from "../types";
 import { changedAttributes } from "./changed-attributes";
 
 /** Conversation columns whose change is a `conversation_updated` (Chatwoot's list). */
@@ -12,7 +12,7 @@ type Subject = "Message" | "Conversation" | "Contact" | "Inbox";
 const TABLES = { Message: "messages", Conversation: "conversations", Contact: "contacts", Inbox: "inboxes" } as const;
 
 interface Recorded {
-  event: WebhookEventName;
+  event: OutboxEventName;
   subject: Subject;
   entity: Record<string, any>;
   data: { changed_attributes: ChangedAttributes } | null;
@@ -61,7 +61,12 @@ export class OutboxSubscriber implements EntitySubscriberInterface {
     } else if (subject === "Conversation") {
       const watched = changes.filter((change) => CONVERSATION_WATCHED.has(Object.keys(change)[0]));
       if (watched.length > 0) recorded.push({ event: "conversation_updated", subject, entity, data: { changed_attributes: changes } });
-      if (changes.some((change) => "status" in change)) recorded.push({ event: "conversation_status_changed", subject, entity, data: { changed_attributes: changes.filter((change) => "status" in change) } });
+      if (changes.some((change) => "status" in change)) {
+        recorded.push({ event: "conversation_status_changed", subject, entity, data: { changed_attributes: changes.filter((change) => "status" in change) } });
+        // For agent bots (their listener's own events); no account webhook subscribes to these.
+        if (entity.status === "open") recorded.push({ event: "conversation_opened", subject, entity, data: null });
+        if (entity.status === "resolved") recorded.push({ event: "conversation_resolved", subject, entity, data: null });
+      }
     } else {
       recorded.push({ event: subject === "Contact" ? "contact_updated" : "inbox_updated", subject, entity, data: { changed_attributes: changes } });
     }

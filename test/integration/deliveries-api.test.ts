@@ -282,6 +282,7 @@ describe("delivery log API", () => {
       retryAfter: null,
       deliveryId: "",
       webhookId: 0,
+      kind: "account",
       accountId: 0,
       event: "message_created",
       attempt: 4,

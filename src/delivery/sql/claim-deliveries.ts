@@ -37,7 +37,7 @@ UPDATE webhook_deliveries d
 SET locked_until = $7
 FROM picked p, webhooks w, webhook_events e
 WHERE d.id = p.id AND w.id = d.webhook_id AND e.id = d.event_id
-RETURNING d.id, d.webhook_id, d.account_id, d.event, d.attempts, d.status, d.next_attempt_at, w.url, w.secret, e.body`;
+RETURNING d.id, d.webhook_id, d.account_id, d.event, d.attempts, d.status, d.next_attempt_at, w.url, w.secret, e.body, w.webhook_type AS kind, e.subject_id`;
 
 /**
  * Lease one delivery for a manual attempt, whatever its status; nothing if another attempt holds
@@ -48,7 +48,7 @@ UPDATE webhook_deliveries d
 SET locked_until = $3
 FROM webhooks w, webhook_events e
 WHERE d.id = $1 AND (d.locked_until IS NULL OR d.locked_until <= $2) AND w.id = d.webhook_id AND e.id = d.event_id AND e.body IS NOT NULL
-RETURNING d.id, d.webhook_id, d.account_id, d.event, d.attempts, d.status, d.next_attempt_at, w.url, w.secret, e.body`;
+RETURNING d.id, d.webhook_id, d.account_id, d.event, d.attempts, d.status, d.next_attempt_at, w.url, w.secret, e.body, w.webhook_type AS kind, e.subject_id`;
 
 /** Hand leases back, but only those still ours (same lease end): another dispatcher may hold it by now. */
 export const RELEASE_LEASES = `

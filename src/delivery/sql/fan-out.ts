@@ -8,25 +8,26 @@ LIMIT $1
 FOR UPDATE SKIP LOCKED`;
 
 /**
- * One delivery per (event, webhook) for every enabled account webhook subscribed to the event.
- * A webhook with an inbox only gets that inbox's events; account-wide events (contacts) reach all.
- * Webhooks created after the event do not get it, however late the fan-out runs.
+ * One delivery per (event, webhook) for every enabled webhook subscribed to the event, of all
+ * three kinds: an account webhook (`webhook_type` 0) with an inbox only gets that inbox's events,
+ * and account-wide events (contacts) reach all; an API inbox (1) and an agent bot's connection to
+ * an inbox (2) get only events of their inbox (their subscriptions are fixed by the triggers that
+ * keep those rows). Webhooks created after the event do not get it, however late the fan-out runs.
  *
  * Rows for webhooks with room in this dispatcher are inserted already leased ($3), up to $4 per
  * webhook less what it holds ($5/$6), and $7 in all; the rest wait for a claim.
  */
 export const INSERT_DELIVERIES = `
 WITH targets AS (
-  SELECT e.id AS event_id, w.id AS webhook_id, e.account_id, e.event, w.url, w.secret,
+  SELECT e.id AS event_id, w.id AS webhook_id, e.account_id, e.event, w.url, w.secret, w.webhook_type AS kind, e.subject_id,
          row_number() OVER (PARTITION BY w.id ORDER BY e.id) AS rank_in_webhook,
          $4::int - COALESCE(busy.n, 0) AS room
   FROM webhook_events e
   JOIN webhooks w
     ON w.account_id = e.account_id
    AND w.enabled
-   AND w.webhook_type = 0
    AND w.subscriptions ? e.event
-   AND (w.inbox_id IS NULL OR e.inbox_id IS NULL OR w.inbox_id = e.inbox_id)
+   AND (w.inbox_id = e.inbox_id OR (w.webhook_type = 0 AND (w.inbox_id IS NULL OR e.inbox_id IS NULL)))
    AND w.created_at <= e.created_at
   LEFT JOIN unnest($5::int[], $6::int[]) AS busy(webhook_id, n) ON busy.webhook_id = w.id
   WHERE e.id = ANY($1::bigint[])
@@ -43,7 +44,7 @@ WITH targets AS (
   ON CONFLICT (event_id, webhook_id) DO NOTHING
   RETURNING id, event_id, webhook_id, account_id, event, locked_until IS NOT NULL AS leased
 )
-SELECT i.id, i.event_id, i.webhook_id, i.account_id, i.event, i.leased, t.url, t.secret
+SELECT i.id, i.event_id, i.webhook_id, i.account_id, i.event, i.leased, t.url, t.secret, t.kind, t.subject_id
 FROM inserted i JOIN targets t ON t.event_id = i.event_id AND t.webhook_id = i.webhook_id`;
 
 /** Freeze the bytes of each event and mark the batch done. */

@@ -37,8 +37,8 @@ WITH o AS (
 SELECT count(*)::int AS recorded FROM deliveries`;
 
 /**
- * Switch off webhooks that answered 410 Gone, or that have failed without a success since before
- * the cutoff. Returns what it disabled so the host can be told.
+ * Switch off account webhooks that answered 410 Gone, or that have failed without a success since
+ * before the cutoff (an API inbox or an agent bot is its owner's to switch off, never ours). Returns what it disabled so the host can be told.
  */
 export const DISABLE_WEBHOOKS = `
 UPDATE webhooks
@@ -46,5 +46,6 @@ SET enabled = false,
     disabled_reason = CASE WHEN id = ANY($1::int[]) THEN 'gone' ELSE 'failing' END,
     updated_at = now()
 WHERE enabled
+  AND webhook_type = 0
   AND (id = ANY($1::int[]) OR (id = ANY($2::int[]) AND failing_since <= $3))
 RETURNING id, account_id, disabled_reason`;
