@@ -1,5 +1,6 @@
 import { Router } from "express";
 import type { WebhooksContext } from "../context";
+import { agentBotsRoutes, inboxBotRoutes } from "./agent-bots-routes";
 import { requireAdministrator } from "./auth";
 import { deliveriesRoutes } from "./deliveries-routes";
 import { errorHandler, notFound } from "./error-handler";
@@ -7,15 +8,35 @@ import { jsonBody } from "./json-body";
 import { webhooksRoutes } from "./webhooks-routes";
 
 /**
- * The management API: Chatwoot's webhook routes plus the delivery log, all under
- * `/accounts/:account_id/webhooks`. Mount it where Chatwoot has it: `app.use("/api/v1", router)`.
+ * The management API, mounted where Chatwoot has it (`app.use("/api/v1", router)`):
+ * - `/accounts/:account_id/webhooks`: Chatwoot's webhook routes plus each webhook's delivery log;
+ * - `/accounts/:account_id/agent_bots`: Chatwoot's agent-bot routes plus each bot's delivery log;
+ * - `/accounts/:account_id/inboxes/:inbox_id/set_agent_bot`, `.../agent_bot` (Chatwoot's) and
+ *   `.../deliveries` (an API inbox's delivery log). The rest of `/inboxes` is the host's.
  *
- * Only that path belongs to this router: the host's own `/accounts/...` routes next to it are
- * untouched. Under it, every request is authenticated first (before its body is read), answers
+ * Only these paths belong to this router: the host's own `/accounts/...` routes next to them are
+ * untouched. Under them, every request is authenticated first (before its body is read), answers
  * are JSON (errors in Chatwoot's shapes, unknown paths a JSON 404), and nothing is cached
- * (responses carry webhook secrets).
+ * (responses carry secrets).
  */
 export function createRouter(ctx: WebhooksContext): Router {
+  const router = Router();
+  router.use("/accounts/:account_id/webhooks", managementApi(ctx, webhooksRoutes(ctx), deliveriesRoutes(ctx, "webhook_id", "webhook")));
+  router.use("/accounts/:account_id/agent_bots", managementApi(ctx, agentBotsRoutes(ctx), deliveriesRoutes(ctx, "id", "agent_bot")));
+  // The host serves the rest of `/inboxes` (list, create, update): only these paths are ours.
+  const inboxApi = managementApi(ctx, inboxBotRoutes(ctx), deliveriesRoutes(ctx, "inbox_id", "inbox"));
+  router.use("/accounts/:account_id/inboxes", (req, res, next) => (INBOX_PATHS.test(req.path) ? inboxApi(req, res, next) : next()));
+  // An account id that is not valid percent-encoding fails while Express decodes it, before the
+  // routers above run; these paths (a RegExp, so nothing is decoded) still answer in JSON.
+  router.use(/^\/accounts\/[^/]+\/(webhooks|agent_bots)(?=\/|$)/i, errorHandler(ctx.options.logger));
+  return router;
+}
+
+/** The inbox paths the library answers: an inbox's bot and its API-channel delivery log. */
+const INBOX_PATHS = /^\/[^/]+\/(set_agent_bot|agent_bot|deliveries)(\/|$)/;
+
+/** One guarded API: no caching, an administrator of the account, its own body parser, JSON errors. */
+function managementApi(ctx: WebhooksContext, ...routes: Router[]): Router {
   const api = Router({ mergeParams: true });
   api.use((_req, res, next) => {
     res.set("Cache-Control", "no-store");
@@ -23,15 +44,8 @@ export function createRouter(ctx: WebhooksContext): Router {
   });
   api.use(requireAdministrator(ctx));
   api.use(jsonBody(ctx.options.maxBodyBytes));
-  api.use(webhooksRoutes(ctx));
-  api.use(deliveriesRoutes(ctx));
+  for (const route of routes) api.use(route);
   api.use(notFound);
   api.use(errorHandler(ctx.options.logger));
-
-  const router = Router();
-  router.use("/accounts/:account_id/webhooks", api);
-  // An account id that is not valid percent-encoding fails while Express decodes it, before the
-  // router above runs; this path (a RegExp, so nothing is decoded) still answers in JSON.
-  router.use(/^\/accounts\/[^/]+\/webhooks(?=\/|$)/i, errorHandler(ctx.options.logger));
-  return router;
+  return api;
 }
