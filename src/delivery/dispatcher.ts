@@ -77,6 +77,8 @@ interface InsertedDelivery {
   leased: boolean;
   url: string;
   secret: string;
+  kind: number;
+  subject_id: number | null;
 }
 
 /** A claimed delivery and the lease it was claimed with. */
@@ -228,7 +230,7 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
         }
         leased.push({
           lease,
-          row: { id: row.id, webhook_id: row.webhook_id, account_id: row.account_id, event: row.event, attempts: 0, status: "pending", next_attempt_at: now, url: row.url, secret: row.secret, body },
+          row: { id: row.id, webhook_id: row.webhook_id, account_id: row.account_id, event: row.event, attempts: 0, status: "pending", next_attempt_at: now, url: row.url, secret: row.secret, body, kind: row.kind, subject_id: row.subject_id },
         });
       }
       return { events: rows.length, leased, unleased };
@@ -266,7 +268,7 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
       { url: row.url, secret: row.secret, deliveryId: row.id, body: row.body as string },
       { timeoutMs: options.timeoutMs, userAgent: USER_AGENT, timestamp: Math.floor(attemptedAt.getTime() / 1000), signal: shutdown.signal },
     );
-    return judge(row, outcome, attemptedAt, trigger, clock(), { schedule: options.retrySchedule, jitter: options.retryJitter, random: options.random });
+    return judge(row, outcome, attemptedAt, trigger, clock(), { schedule: options.retrySchedule, botSchedule: options.botRetrySchedule, jitter: options.retryJitter, random: options.random });
   };
 
   const launch = (row: ClaimedRow): void => {

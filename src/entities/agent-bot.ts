@@ -1,5 +1,5 @@
 import { BeforeInsert, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from "typeorm";
-import { generateSecret } from "../security/secret";
+import { generateSecret, RANDOM_TOKEN } from "../security/secret";
 import { Account } from "./account";
 
 /**
@@ -42,7 +42,7 @@ export class AgentBot {
   botConfig: Record<string, unknown>;
 
   /** Signing key of the bot's webhook deliveries. */
-  @Column({ type: "varchar", length: 255 })
+  @Column({ type: "varchar", length: 255, default: () => RANDOM_TOKEN })
   secret: string;
 
   @CreateDateColumn({ name: "created_at", type: "timestamptz" })

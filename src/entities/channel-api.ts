@@ -1,5 +1,5 @@
 import { BeforeInsert, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from "typeorm";
-import { generateSecret } from "../security/secret";
+import { generateSecret, RANDOM_TOKEN } from "../security/secret";
 import { Account } from "./account";
 
 /**
@@ -27,16 +27,16 @@ export class ChannelApi {
   webhookUrl: string | null;
 
   /** Signing key of the inbox's webhook deliveries. */
-  @Column({ type: "varchar", length: 255 })
+  @Column({ type: "varchar", length: 255, default: () => RANDOM_TOKEN })
   secret: string;
 
-  @Column({ name: "hmac_token", type: "varchar", length: 255 })
+  @Column({ name: "hmac_token", type: "varchar", length: 255, default: () => RANDOM_TOKEN })
   hmacToken: string;
 
   @Column({ name: "hmac_mandatory", type: "boolean", default: false })
   hmacMandatory: boolean;
 
-  @Column({ type: "varchar", length: 255 })
+  @Column({ type: "varchar", length: 255, default: () => RANDOM_TOKEN })
   identifier: string;
 
   @Column({ name: "additional_attributes", type: "jsonb", default: () => "'{}'" })

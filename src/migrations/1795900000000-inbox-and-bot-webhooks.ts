@@ -15,16 +15,17 @@ export class InboxAndBotWebhooks1795900000000 implements MigrationInterface {
 
   public async up(queryRunner: QueryRunner): Promise<void> {
     const q = (sql: string) => queryRunner.query(sql);
-    await q(`CREATE TABLE "channel_api" ("id" SERIAL NOT NULL, "account_id" integer NOT NULL, "webhook_url" text, "secret" character varying(255) NOT NULL, "hmac_token" character varying(255) NOT NULL, "hmac_mandatory" boolean NOT NULL DEFAULT false, "identifier" character varying(255) NOT NULL, "additional_attributes" jsonb NOT NULL DEFAULT '{}', "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_channel_api" PRIMARY KEY ("id"), CONSTRAINT "FK_channel_api_account" FOREIGN KEY ("account_id") REFERENCES "accounts"("id") ON DELETE CASCADE)`);
+    // A random token as a column default, for rows written without the entity class (the
+    // entities' BeforeInsert hooks give Chatwoot-style 24-character base58 tokens instead).
+    await q(`CREATE FUNCTION "webhooks_random_token"() RETURNS text LANGUAGE sql VOLATILE AS $$ SELECT replace(gen_random_uuid()::text, '-', '') $$`);
+    const token = `webhooks_random_token()`;
+    await q(`CREATE TABLE "channel_api" ("id" SERIAL NOT NULL, "account_id" integer NOT NULL, "webhook_url" text, "secret" character varying(255) NOT NULL DEFAULT ${token}, "hmac_token" character varying(255) NOT NULL DEFAULT ${token}, "hmac_mandatory" boolean NOT NULL DEFAULT false, "identifier" character varying(255) NOT NULL DEFAULT ${token}, "additional_attributes" jsonb NOT NULL DEFAULT '{}', "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_channel_api" PRIMARY KEY ("id"), CONSTRAINT "FK_channel_api_account" FOREIGN KEY ("account_id") REFERENCES "accounts"("id") ON DELETE CASCADE)`);
     await q(`CREATE UNIQUE INDEX "index_channel_api_on_identifier" ON "channel_api" ("identifier")`);
     await q(`CREATE UNIQUE INDEX "index_channel_api_on_hmac_token" ON "channel_api" ("hmac_token")`);
     await q(`ALTER TABLE "inboxes" ADD "channel_id" integer`);
     await q(`CREATE INDEX "index_inboxes_on_channel_id_and_channel_type" ON "inboxes" ("channel_id", "channel_type")`);
 
-    await q(`ALTER TABLE "agent_bots" ADD "description" text, ADD "outgoing_url" text, ADD "bot_type" integer NOT NULL DEFAULT 0, ADD "bot_config" jsonb NOT NULL DEFAULT '{}', ADD "secret" character varying(255)`);
-    // Bots made before this migration get a random signing secret.
-    await q(`UPDATE "agent_bots" SET "secret" = replace(gen_random_uuid()::text, '-', '')`);
-    await q(`ALTER TABLE "agent_bots" ALTER COLUMN "secret" SET NOT NULL`);
+    await q(`ALTER TABLE "agent_bots" ADD "description" text, ADD "outgoing_url" text, ADD "bot_type" integer NOT NULL DEFAULT 0, ADD "bot_config" jsonb NOT NULL DEFAULT '{}', ADD "secret" character varying(255) NOT NULL DEFAULT ${token}`);
     await q(`ALTER TABLE "agent_bots" ADD CONSTRAINT "FK_agent_bots_account" FOREIGN KEY ("account_id") REFERENCES "accounts"("id") ON DELETE CASCADE`);
     await q(`CREATE INDEX "index_agent_bots_on_account_id" ON "agent_bots" ("account_id")`);
     await q(`CREATE TABLE "agent_bot_inboxes" ("id" SERIAL NOT NULL, "inbox_id" integer NOT NULL, "agent_bot_id" integer NOT NULL, "account_id" integer NOT NULL, "status" integer NOT NULL DEFAULT 0, "created_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), "updated_at" TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT now(), CONSTRAINT "PK_agent_bot_inboxes" PRIMARY KEY ("id"), CONSTRAINT "FK_agent_bot_inboxes_inbox" FOREIGN KEY ("inbox_id") REFERENCES "inboxes"("id") ON DELETE CASCADE, CONSTRAINT "FK_agent_bot_inboxes_agent_bot" FOREIGN KEY ("agent_bot_id") REFERENCES "agent_bots"("id") ON DELETE CASCADE, CONSTRAINT "FK_agent_bot_inboxes_account" FOREIGN KEY ("account_id") REFERENCES "accounts"("id") ON DELETE CASCADE)`);
@@ -155,5 +156,6 @@ export class InboxAndBotWebhooks1795900000000 implements MigrationInterface {
     await q(`DROP INDEX "index_inboxes_on_channel_id_and_channel_type"`);
     await q(`ALTER TABLE "inboxes" DROP COLUMN "channel_id"`);
     await q(`DROP TABLE "channel_api"`);
+    await q(`DROP FUNCTION "webhooks_random_token"()`);
   }
 }

@@ -22,3 +22,9 @@ export function generateSecret(): string {
   }
   return secret;
 }
+
+/**
+ * The column default of generated tokens (channel and bot secrets), for rows written without the
+ * entity class: a function the migrations create, 32 hex characters of a random UUID.
+ */
+export const RANDOM_TOKEN = "webhooks_random_token()";
