@@ -43,7 +43,7 @@ export class NotFoundError extends WebhooksError {
   }
 }
 
-/** 401 with one of Chatwoot's three sentences. */
+/** 401 with one of Chatwoot's sentences. */
 export class AuthError extends WebhooksError {
   static invalidToken(): AuthError {
     return new AuthError("Invalid Access Token", "invalid_token");
@@ -53,6 +53,10 @@ export class AuthError extends WebhooksError {
   }
   static notAdministrator(): AuthError {
     return new AuthError("You are not authorized to do this action", "not_administrator");
+  }
+  /** An agent bot's token on a route that only people may use. */
+  static botNotAllowed(): AuthError {
+    return new AuthError("Access to this endpoint is not authorized for bots", "bot_not_allowed");
   }
 
   private constructor(message: string, code: string) {

@@ -35,10 +35,13 @@ export function tokenAuthenticate(dataSource: DataSource): Authenticate {
       .createQueryBuilder(AccessToken, "token")
       .leftJoin(AccountUser, "membership", "membership.userId = token.userId AND membership.accountId = :accountId", { accountId })
       .select("token.userId", "user_id")
+      .addSelect("token.agentBotId", "agent_bot_id")
       .addSelect("membership.role", "role")
       .where("token.token = :token", { token })
-      .getRawOne<{ user_id: number; role: string | null }>();
+      .getRawOne<{ user_id: number; agent_bot_id: number | null; role: string | null }>();
     if (!row) return null;
+    // A bot answers through the host's message routes; managing webhooks and bots is for people.
+    if (row.agent_bot_id !== null) throw AuthError.botNotAllowed();
     const role = row.role === null ? null : row.role === "administrator" ? "administrator" : "agent";
     return { userId: row.user_id, role };
   };
