@@ -11,6 +11,9 @@ import { testClock } from "../helpers/clock";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
 import { makeAccount, makeContact, makeConversation, makeInbox, makeWebhook, newMessage } from "../helpers/fixtures";
 import { startReceiver, type Receiver } from "../helpers/receiver";
+import express from "express";
+import request from "supertest";
+import { makeUser } from "../helpers/fixtures";
 import { verifyBothSignatures } from "../helpers/signatures";
 import { testWebhooks } from "../helpers/webhooks";
 
@@ -281,6 +284,48 @@ describe("API-channel inbox and agent-bot delivery", () => {
       const toNext = bot.requests.filter((request) => request.path === "/next");
       expect(toNext.map((request) => JSON.parse(request.body).content)).toEqual(["second"]);
       verifyBothSignatures(toNext[0], second.secret);
+    });
+  });
+
+  describe("delivery logs", () => {
+    it("lists an API inbox's and a bot's deliveries under their own routes, and redelivers them", async () => {
+      webhooks = testWebhooks(db.dataSource);
+      const api = await apiScene();
+      const botSide = await botScene("open");
+      await db.dataSource.getRepository(Message).save(newMessage(db.dataSource, api.conversation, { content: "to the inbox" }));
+      await db.dataSource.getRepository(Message).save(newMessage(db.dataSource, botSide.conversation, { content: "to the bot" }));
+      await settle();
+      const app = express().use("/api/v1", webhooks.router);
+      const admin = await makeUser(db.dataSource, api.acct.id, "administrator");
+      const botAdmin = await makeUser(db.dataSource, botSide.acct.id, "administrator");
+
+      const inboxLog = await request(app).get(`/api/v1/accounts/${api.acct.id}/inboxes/${api.inbox.id}/deliveries`).set({ api_access_token: admin.token });
+      expect(inboxLog.status).toBe(200);
+      expect(inboxLog.body.payload.deliveries.map((d: { event: string; status: string }) => `${d.event}:${d.status}`).sort()).toEqual(["conversation_created:succeeded", "message_created:succeeded"]);
+      const botLog = await request(app).get(`/api/v1/accounts/${botSide.acct.id}/agent_bots/${botSide.agentBot.id}/deliveries`).set({ api_access_token: botAdmin.token });
+      expect(botLog.body.payload.deliveries.map((d: { event: string }) => d.event)).toEqual(["message_created"]);
+      const [delivery] = botLog.body.payload.deliveries as Array<{ id: string }>;
+      const detail = await request(app).get(`/api/v1/accounts/${botSide.acct.id}/agent_bots/${botSide.agentBot.id}/deliveries/${delivery.id}`).set({ api_access_token: botAdmin.token });
+      expect(detail.body.payload.delivery.body).toBe(bot.requests[0].body);
+
+      const before = bot.requests.length;
+      const again = await request(app).post(`/api/v1/accounts/${botSide.acct.id}/agent_bots/${botSide.agentBot.id}/deliveries/${delivery.id}/redeliver`).set({ api_access_token: botAdmin.token });
+      expect(again.status).toBe(200);
+      expect(again.body.payload.attempt).toMatchObject({ ok: true, trigger: "manual" });
+      expect(bot.requests).toHaveLength(before + 1);
+      expect(bot.requests.at(-1)?.headers["x-chatwoot-delivery"]).toBe(delivery.id);
+      verifyBothSignatures(bot.requests.at(-1)!, botSide.agentBot.secret);
+
+      // Another account's inbox, bot or delivery id is a 404 from either side.
+      const crossed = [
+        `/api/v1/accounts/${api.acct.id}/agent_bots/${botSide.agentBot.id}/deliveries`,
+        `/api/v1/accounts/${api.acct.id}/inboxes/${botSide.inbox.id}/deliveries`,
+        `/api/v1/accounts/${api.acct.id}/inboxes/${api.inbox.id}/deliveries/${delivery.id}`,
+      ];
+      for (const path of crossed) {
+        const res = await request(app).get(path).set({ api_access_token: admin.token });
+        expect([path, res.status, res.body]).toEqual([path, 404, { error: "Resource could not be found" }]);
+      }
     });
   });
 
