@@ -11,11 +11,22 @@ export const settingsPagePath = (accountId: number) => `/app/accounts/${accountI
  * The demo host application: its own Chatwoot-style routes plus the library's management API
  * (`/api/v1`) and settings page (`/app`), mounted as any Express app would mount them.
  */
-export function createApp({ dataSource, webhooks, logger = createConsoleLogger("warn") }: { dataSource: DataSource; webhooks: Webhooks; logger?: Logger }): Express {
+export function createApp({
+  dataSource,
+  webhooks,
+  logger = createConsoleLogger("warn"),
+  addressPolicy = { allowPrivateNetwork: true, allowedCidrs: [] },
+}: {
+  dataSource: DataSource;
+  webhooks: Webhooks;
+  logger?: Logger;
+  /** What the host's own routes accept as an API channel's `webhook_url`: the same policy the library was given (the demo allows private targets). */
+  addressPolicy?: { allowPrivateNetwork: boolean; allowedCidrs: string[] };
+}): Express {
   const app = express();
   app.disable("x-powered-by");
   // The host routes go first: they only answer for their own paths and authenticate per route.
-  app.use("/api/v1", createHostRouter({ dataSource, logger }));
+  app.use("/api/v1", createHostRouter({ dataSource, logger, addressPolicy }));
   app.use("/api/v1", webhooks.router);
   app.use("/app", webhooks.settingsRouter);
   app.get("/", (_req, res) => res.redirect(settingsPagePath(1)));

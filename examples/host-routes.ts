@@ -5,7 +5,7 @@ import { requireMember } from "./host/auth";
 import { parseBody } from "./host/body-parser";
 import { createContact } from "./host/contacts";
 import { createConversation, toggleStatus } from "./host/conversations";
-import { listInboxes } from "./host/inboxes";
+import { createInbox, listInboxes, updateInbox, type AddressPolicy } from "./host/inboxes";
 import { hostErrorHandler } from "./host/error-handler";
 import { createMessage, updateMessage } from "./host/messages";
 
@@ -17,7 +17,7 @@ import { createMessage, updateMessage } from "./host/messages";
  * Authentication is per route (not `router.use`), so this router never answers for paths it
  * does not own, such as the library's `/accounts/:account_id/webhooks`.
  */
-export function createHostRouter({ dataSource, logger }: { dataSource: DataSource; logger: Logger }): Router {
+export function createHostRouter({ dataSource, logger, addressPolicy }: { dataSource: DataSource; logger: Logger; addressPolicy: AddressPolicy }): Router {
   const router = Router();
   const member = requireMember(dataSource);
   const json = parseBody({ files: false });
@@ -31,6 +31,8 @@ export function createHostRouter({ dataSource, logger }: { dataSource: DataSourc
   router.post(`${base}/conversations`, member, json, createConversation(dataSource));
   router.post(`${base}/contacts`, member, json, createContact(dataSource));
   router.get(`${base}/inboxes`, member, listInboxes(dataSource));
+  router.post(`${base}/inboxes`, member, json, createInbox(dataSource, addressPolicy));
+  router.patch(`${base}/inboxes/:id`, member, json, updateInbox(dataSource, addressPolicy));
   router.use(hostErrorHandler(logger));
   return router;
 }

@@ -11,3 +11,5 @@ export { pgliteDriver, isEmbeddedDriver } from "./embedded/pglite-driver";
 export type { Dispatcher, DispatcherStats } from "./delivery/dispatcher";
 export type { Emitter } from "./delivery/emit";
 export { nextAttemptAt } from "./delivery/retry-schedule";
+export { isAcceptedTargetUrl } from "./routes/target-url";
+export type { TargetKind } from "./delivery/target-kind";

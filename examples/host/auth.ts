@@ -19,7 +19,7 @@ export function requireMember(dataSource: DataSource): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     const token = tokenOf(req);
     const access = token ? await dataSource.getRepository(AccessToken).findOneBy({ token }) : null;
-    if (!access) throw AuthError.invalidToken();
+    if (!access || access.userId === null) throw AuthError.invalidToken();
     const accountId = pathId(req.params.account_id);
     const membership = await dataSource.getRepository(AccountUser).findOneBy({ accountId, userId: access.userId });
     if (!membership) throw AuthError.notInAccount();

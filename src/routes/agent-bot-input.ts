@@ -1,7 +1,8 @@
 import { plainToInstance } from "class-transformer";
 import { Validate, ValidateIf, ValidatorConstraint, validate, type ValidationArguments, type ValidatorConstraintInterface } from "class-validator";
 import { ParameterMissingError, ValidationError } from "../errors";
-import { forbiddenLiteralHost, type AddressPolicy } from "../security/address-policy";
+import type { AddressPolicy } from "../security/address-policy";
+import { isAcceptedTargetUrl } from "./target-url";
 import { parseWebhookUrl } from "./webhook-url";
 
 /** The agent-bot fields a request may set, in the order failures are listed. */
@@ -125,7 +126,7 @@ export async function resolveAgentBotChanges(body: unknown, mode: "create" | "up
   const errors = await validate(input, { skipUndefinedProperties: mode === "update", stopAtFirstError: true, forbidUnknownValues: true });
   const failures = errors.map((error) => ({ attribute: error.property, message: Object.values(error.constraints ?? {})[0] ?? `${error.property} is invalid` }));
   const url = typeof input.outgoing_url === "string" && input.outgoing_url !== "" ? input.outgoing_url : null;
-  if (url !== null && !failures.some((failure) => failure.attribute === "outgoing_url") && forbiddenLiteralHost(parseWebhookUrl(url) as URL, policy)) {
+  if (url !== null && !failures.some((failure) => failure.attribute === "outgoing_url") && !isAcceptedTargetUrl(url, policy)) {
     failures.push({ attribute: "outgoing_url", message: AGENT_BOT_MESSAGES.outgoingUrlInvalid });
   }
   if (failures.length > 0) {
