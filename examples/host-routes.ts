@@ -20,14 +20,16 @@ import { createMessage, updateMessage } from "./host/messages";
 export function createHostRouter({ dataSource, logger, addressPolicy }: { dataSource: DataSource; logger: Logger; addressPolicy: AddressPolicy }): Router {
   const router = Router();
   const member = requireMember(dataSource);
+  // Routes an agent bot may call with its own token (it replies, and hands conversations to people).
+  const memberOrBot = requireMember(dataSource, { bots: true });
   const json = parseBody({ files: false });
   const withFiles = parseBody({ files: true });
   const base = "/accounts/:account_id";
 
-  router.post(`${base}/conversations/:conversation_id/messages`, member, withFiles, createMessage(dataSource));
+  router.post(`${base}/conversations/:conversation_id/messages`, memberOrBot, withFiles, createMessage(dataSource));
   router.patch(`${base}/messages/:id`, member, json, updateMessage(dataSource));
   router.patch(`${base}/conversations/:conversation_id/messages/:id`, member, json, updateMessage(dataSource));
-  router.post(`${base}/conversations/:conversation_id/toggle_status`, member, json, toggleStatus(dataSource));
+  router.post(`${base}/conversations/:conversation_id/toggle_status`, memberOrBot, json, toggleStatus(dataSource));
   router.post(`${base}/conversations`, member, json, createConversation(dataSource));
   router.post(`${base}/contacts`, member, json, createContact(dataSource));
   router.get(`${base}/inboxes`, member, listInboxes(dataSource));

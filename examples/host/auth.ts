@@ -1,31 +1,50 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import type { DataSource } from "typeorm";
-import { AccessToken, AccountUser, AuthError, type AccountRole } from "../../src";
+import { AccessToken, AccountUser, AgentBot, AgentBotInbox, AuthError, type AccountRole } from "../../src";
 import { pathId } from "./params";
 
 /** The caller of a host route, once authenticated for the account in the path. */
 export interface Member {
   accountId: number;
-  userId: number;
+  /** The user; null when an agent bot calls with its own token. */
+  userId: number | null;
   role: AccountRole;
+  /** The agent bot calling with its own access token, when it is one. */
+  agentBotId: number | null;
 }
 
 /**
  * Chatwoot's API authentication for the host routes: the `api_access_token` header (or
  * `Authorization: Bearer <token>`) must belong to a user of the account in the path. Any member
- * will do: agents send messages too. Sets `res.locals.member`.
+ * will do: agents send messages too. With `{ bots: true }` an agent bot's token is accepted as
+ * well, when the bot is the account's or a system bot (the route then checks the conversation's
+ * inbox is the bot's); other routes refuse bots as Chatwoot does. Sets `res.locals.member`.
  */
-export function requireMember(dataSource: DataSource): RequestHandler {
+export function requireMember(dataSource: DataSource, { bots = false }: { bots?: boolean } = {}): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
     const token = tokenOf(req);
     const access = token ? await dataSource.getRepository(AccessToken).findOneBy({ token }) : null;
-    if (!access || access.userId === null) throw AuthError.invalidToken();
+    if (!access) throw AuthError.invalidToken();
     const accountId = pathId(req.params.account_id);
+    if (access.agentBotId !== null) {
+      if (!bots) throw AuthError.botNotAllowed();
+      const bot = await dataSource.getRepository(AgentBot).findOneBy({ id: access.agentBotId });
+      if (!bot || (bot.accountId !== null && bot.accountId !== accountId)) throw AuthError.notInAccount();
+      res.locals.member = { accountId, userId: null, role: "agent", agentBotId: bot.id } satisfies Member;
+      return next();
+    }
+    if (access.userId === null) throw AuthError.invalidToken();
     const membership = await dataSource.getRepository(AccountUser).findOneBy({ accountId, userId: access.userId });
     if (!membership) throw AuthError.notInAccount();
-    res.locals.member = { accountId, userId: access.userId, role: membership.role } satisfies Member;
+    res.locals.member = { accountId, userId: access.userId, role: membership.role, agentBotId: null } satisfies Member;
     next();
   };
+}
+
+/** A bot may act only in the inboxes it is connected to (a system bot's token must not reach other accounts' conversations). */
+export async function assertBotInInbox(dataSource: DataSource, member: Member, inboxId: number): Promise<void> {
+  if (member.agentBotId === null) return;
+  if (!(await dataSource.getRepository(AgentBotInbox).existsBy({ inboxId, agentBotId: member.agentBotId }))) throw AuthError.notAdministrator();
 }
 
 /** The member {@link requireMember} authenticated. */

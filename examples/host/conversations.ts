@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Request, Response } from "express";
 import type { DataSource } from "typeorm";
 import { Contact, ContactInbox, Conversation, Inbox, type ConversationStatus } from "../../src";
-import { memberOf } from "./auth";
+import { assertBotInInbox, memberOf } from "./auth";
 import { randomToken } from "../random-token";
 import { notFound, unprocessable } from "./http-errors";
 import { bodyObject, optionalObject, optionalString, pathId, requiredId } from "./params";
@@ -49,10 +49,11 @@ export function createConversation(dataSource: DataSource) {
  */
 export function toggleStatus(dataSource: DataSource) {
   return async (req: Request, res: Response) => {
-    const { accountId } = memberOf(res);
+    const member = memberOf(res);
     const repository = dataSource.getRepository(Conversation);
-    const conversation = await repository.findOneBy({ accountId, displayId: pathId(req.params.conversation_id) });
+    const conversation = await repository.findOneBy({ accountId: member.accountId, displayId: pathId(req.params.conversation_id) });
     if (!conversation) throw notFound();
+    await assertBotInInbox(dataSource, member, conversation.inboxId);
     const body = bodyObject(req.body);
     const status = optionalStatus(body) ?? (conversation.status === "open" ? "resolved" : "open");
     const snoozedUntil = status === "snoozed" ? optionalUnixTime(body, "snoozed_until") : null;

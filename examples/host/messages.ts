@@ -1,8 +1,8 @@
 import { extname } from "node:path";
 import type { Request, Response } from "express";
 import type { DataSource, EntityManager } from "typeorm";
-import { Attachment, Contact, Conversation, Message, User, type AttachmentFileType, type MessageType } from "../../src";
-import { memberOf } from "./auth";
+import { AgentBot, Attachment, Contact, Conversation, Message, User, type AttachmentFileType, type MessageType } from "../../src";
+import { assertBotInInbox, memberOf } from "./auth";
 import { uploadedFiles } from "./body-parser";
 import { notFound, unprocessable } from "./http-errors";
 import { bodyObject, isBlank, optionalBoolean, optionalObject, optionalString, pathId } from "./params";
@@ -24,6 +24,7 @@ export function createMessage(dataSource: DataSource) {
   return async (req: Request, res: Response) => {
     const member = memberOf(res);
     const conversation = await findConversation(dataSource.manager, member.accountId, pathId(req.params.conversation_id));
+    await assertBotInInbox(dataSource, member, conversation.inboxId);
     const body = bodyObject(req.body);
     const files = uploadedFiles(req);
 
@@ -37,6 +38,11 @@ export function createMessage(dataSource: DataSource) {
     const contentAttributes = optionalObject(body, "content_attributes") ?? {};
 
     const incoming = messageType === "incoming";
+    const author = incoming
+      ? ({ senderType: "Contact", senderId: conversation.contactId } as const)
+      : member.agentBotId !== null
+        ? ({ senderType: "AgentBot", senderId: member.agentBotId } as const)
+        : ({ senderType: "User", senderId: member.userId } as const);
     const { message, attachments } = await dataSource.transaction(async (manager) => {
       const message = await manager.save(
         Message,
@@ -49,8 +55,8 @@ export function createMessage(dataSource: DataSource) {
           contentType,
           contentAttributes,
           private: isPrivate,
-          senderType: incoming ? "Contact" : "User",
-          senderId: incoming ? conversation.contactId : member.userId,
+          senderType: author.senderType,
+          senderId: author.senderId,
         }),
       );
       const attachments: Attachment[] = [];
@@ -58,7 +64,7 @@ export function createMessage(dataSource: DataSource) {
       return { message, attachments };
     });
 
-    const sender = incoming ? await contactSenderOf(dataSource.manager, conversation.contactId) : await userSenderOf(dataSource.manager, member.userId);
+    const sender = await senderOf(dataSource.manager, author.senderType, author.senderId);
     res.json(messageJson(message, conversation, sender, attachments));
   };
 }
@@ -85,12 +91,7 @@ export function updateMessage(dataSource: DataSource) {
     const saved = await dataSource.getRepository(Message).save(message);
 
     const attachments = await dataSource.getRepository(Attachment).find({ where: { messageId: saved.id }, order: { id: "ASC" } });
-    const sender =
-      saved.senderType === "Contact" && saved.senderId !== null
-        ? await contactSenderOf(dataSource.manager, saved.senderId)
-        : saved.senderType === "User" && saved.senderId !== null
-          ? await userSenderOf(dataSource.manager, saved.senderId)
-          : null;
+    const sender = await senderOf(dataSource.manager, saved.senderType, saved.senderId);
     res.json(messageJson(saved, conversation, sender, attachments));
   };
 }
@@ -130,12 +131,20 @@ function extensionOf(filename: string): string | null {
   return extension && extension.length <= 32 ? extension : null;
 }
 
-async function contactSenderOf(manager: EntityManager, contactId: number): Promise<Record<string, unknown> | null> {
-  const contact = await manager.findOneBy(Contact, { id: contactId });
-  return contact ? contactSender(contact) : null;
-}
-
-async function userSenderOf(manager: EntityManager, userId: number): Promise<Record<string, unknown> | null> {
-  const user = await manager.findOneBy(User, { id: userId });
-  return user ? userSender(user) : null;
+/** A message's sender as Chatwoot's message JSON shows it: a contact, a user, an agent bot, or null. */
+async function senderOf(manager: EntityManager, type: string | null, id: number | null): Promise<Record<string, unknown> | null> {
+  if (id === null) return null;
+  if (type === "Contact") {
+    const contact = await manager.findOneBy(Contact, { id });
+    return contact ? contactSender(contact) : null;
+  }
+  if (type === "User") {
+    const user = await manager.findOneBy(User, { id });
+    return user ? userSender(user) : null;
+  }
+  if (type === "AgentBot") {
+    const bot = await manager.findOneBy(AgentBot, { id });
+    return bot ? { id: bot.id, name: bot.name, avatar_url: bot.avatarUrl ?? "", type: "agent_bot" } : null;
+  }
+  return null;
 }
