@@ -3,6 +3,7 @@ import type { Agent as HttpAgent } from "node:http";
 import type { Agent as HttpsAgent } from "node:https";
 import type { Request } from "express";
 import type { DataSource } from "typeorm";
+import { redactingLogger } from "./redact";
 import { parseAllowedCidrs } from "./security/address-policy";
 
 /** pino-compatible logger; pass `pino()` or any object with these four methods. */
@@ -130,7 +131,8 @@ export function resolveOptions(options: WebhooksOptions, env: NodeJS.ProcessEnv 
     httpsAgent: options.httpsAgent,
     inboxEvents: options.inboxEvents ?? false,
     notify: options.notify ?? true,
-    logger: options.logger ?? consoleLogger,
+    // Never the values of a failed query (tokens, secrets) in a log line, whatever the logger.
+    logger: redactingLogger(options.logger ?? consoleLogger),
     clock: options.clock ?? (() => new Date()),
     random: options.random ?? Math.random,
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
