@@ -7,6 +7,7 @@ import path from "node:path";
 import express from "express";
 import request from "supertest";
 import { chromium, type BrowserContext, type Page, type Response as PageResponse } from "playwright-core";
+import { browserLaunch, CHROMIUM_ARGS, describeWithBrowser } from "../helpers/browser";
 import { createApp, settingsPagePath } from "../../examples/app";
 import { Inbox, Webhook, WebhookDelivery } from "../../src/entities";
 import type { WebhooksContext } from "../../src/context";
@@ -26,14 +27,12 @@ import { eventually, testWebhooks } from "../helpers/webhooks";
 // Browser globals, used inside page.evaluate() callbacks only (the tsconfig has no DOM lib).
 declare const document: any, localStorage: any, navigator: any;
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const DOCS = path.resolve(__dirname, "../../docs");
 const DEFAULT_EIGHT = ["conversation_status_changed", "conversation_updated", "conversation_created", "contact_created", "contact_updated", "message_created", "message_updated", "webwidget_triggered"];
 
 jest.setTimeout(60_000);
 
-describe("webhook settings page", () => {
+describeWithBrowser("webhook settings page", (browser) => {
   let db: TestDatabase;
   let webhooks: Webhooks;
   let receiver: Receiver;
@@ -88,7 +87,7 @@ describe("webhook settings page", () => {
 
     profileDir = mkdtempSync(path.join(tmpdir(), "settings-page-chromium-"));
     context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
+      ...browserLaunch(browser),
       headless: true,
       args: CHROMIUM_ARGS,
       viewport: { width: 1280, height: 800 },
