@@ -8,6 +8,7 @@ export type { AttemptRecord, DeliveryOutcome, WebhooksEventMap, WebhooksEvents }
 export * from "./entities";
 export { MIGRATIONS } from "./migrations";
 export { pgliteDriver, isEmbeddedDriver } from "./embedded/pglite-driver";
+export type { PGliteLike } from "./embedded/pglite-driver";
 export type { Dispatcher, DispatcherStats } from "./delivery/dispatcher";
 export type { Emitter } from "./delivery/emit";
 export { nextAttemptAt } from "./delivery/retry-schedule";

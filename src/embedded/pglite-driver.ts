@@ -1,5 +1,22 @@
 import { EventEmitter } from "node:events";
-import type { PGlite, Results } from "@electric-sql/pglite";
+
+/** What the driver reads of a PGlite result. */
+interface Results {
+  rows: unknown[];
+  fields: Array<{ name: string; dataTypeID: number }>;
+  affectedRows?: number;
+}
+
+type Parsers = Record<number, (value: string, typeId: number) => unknown>;
+
+/**
+ * The part of PGlite's API the driver uses. Declared here rather than imported, so a host without
+ * the optional `@electric-sql/pglite` still type-checks this package's declarations.
+ */
+export interface PGliteLike {
+  query(text: string, params?: unknown[], options?: { parsers?: Parsers }): Promise<Results>;
+  exec(text: string, options?: { parsers?: Parsers }): Promise<Results[]>;
+}
 
 // pg's own value serialisation (Dates, arrays, JSON), so parameters reach PGlite exactly as they
 // would reach a PostgreSQL server over the wire.
@@ -20,7 +37,7 @@ interface PgLikeResult {
 
 /** The `pg.Client` subset TypeORM's postgres driver calls. */
 class PGliteClient extends EventEmitter {
-  constructor(private readonly db: PGlite) {
+  constructor(private readonly db: PGliteLike) {
     super();
   }
 
@@ -70,7 +87,7 @@ class PGlitePool extends EventEmitter {
   private held = false;
   private readonly waiting: Array<() => void> = [];
 
-  constructor(private readonly db: PGlite) {
+  constructor(private readonly db: PGliteLike) {
     super();
     this.client = new PGliteClient(db);
   }
@@ -133,7 +150,7 @@ class PGlitePool extends EventEmitter {
  * PGlite has no `LISTEN` across processes; the dispatcher notices this driver and relies on its
  * in-process wake-up and polling instead.
  */
-export function pgliteDriver(db: PGlite): { Pool: new () => PGlitePool; embedded: true } {
+export function pgliteDriver(db: PGliteLike): { Pool: new () => PGlitePool; embedded: true } {
   return {
     Pool: class extends PGlitePool {
       constructor() {
