@@ -44,6 +44,15 @@ export class ApiError extends Error {
   }
 }
 
+/** Which delivery logs there are: an account webhook's, an API inbox's and an agent bot's. */
+export const LOG_KINDS = ["webhooks", "inboxes", "agent_bots"];
+
+/** The path (under the account) that owns a delivery log: `logOwner("inboxes", 5)` is `/inboxes/5`. */
+export function logOwner(kind, id) {
+  if (!LOG_KINDS.includes(kind)) throw new TypeError(`No delivery log of kind ${kind}.`);
+  return `/${kind}/${encodeURIComponent(id)}`;
+}
+
 /**
  * @param {{ base: string, accountId: string, onUnauthorized: (message: string) => void }} config
  */
@@ -85,23 +94,31 @@ export function createApi({ base, accountId, onUnauthorized }) {
   }
 
   const webhook = (id) => `/webhooks/${encodeURIComponent(id)}`;
-  const delivery = (webhookId, id) => `${webhook(webhookId)}/deliveries/${encodeURIComponent(id)}`;
+  const delivery = (owner, id) => `${owner}/deliveries/${encodeURIComponent(id)}`;
 
   return {
     listWebhooks: async () => (await request("GET", "/webhooks"))?.payload?.webhooks ?? [],
     createWebhook: async (fields) => (await request("POST", "/webhooks", { webhook: fields })).payload.webhook,
     updateWebhook: async (id, fields) => (await request("PATCH", webhook(id), { webhook: fields })).payload.webhook,
     deleteWebhook: (id) => request("DELETE", webhook(id)),
-    /** @returns {Promise<{ deliveries: object[], meta: { page: number, per_page: number, count: number } }>} */
-    listDeliveries: async (webhookId, { status = "", page = 1 } = {}) => {
+    /**
+     * The delivery log of `owner`, a path from `logOwner()`.
+     * @returns {Promise<{ deliveries: object[], meta: { page: number, per_page: number, count: number } }>}
+     */
+    listDeliveries: async (owner, { status = "", page = 1 } = {}) => {
       const query = new URLSearchParams();
       if (status) query.set("status", status);
       query.set("page", String(page));
-      const data = await request("GET", `${webhook(webhookId)}/deliveries?${query}`);
+      const data = await request("GET", `${owner}/deliveries?${query}`);
       return { deliveries: data?.payload?.deliveries ?? [], meta: data?.meta ?? { page, per_page: 0, count: 0 } };
     },
-    getDelivery: async (webhookId, id) => (await request("GET", delivery(webhookId, id))).payload.delivery,
-    redeliver: async (webhookId, id) => (await request("POST", `${delivery(webhookId, id)}/redeliver`))?.payload?.attempt ?? null,
+    getDelivery: async (owner, id) => (await request("GET", delivery(owner, id))).payload.delivery,
+    redeliver: async (owner, id) => (await request("POST", `${delivery(owner, id)}/redeliver`))?.payload?.attempt ?? null,
+    /** The account's agent bots (a bare array, as Chatwoot answers). */
+    listAgentBots: async () => {
+      const data = await request("GET", "/agent_bots");
+      return Array.isArray(data) ? data : [];
+    },
     /** Inboxes for the picker, or null when the host has no inbox route. */
     listInboxes: async () => {
       try {

@@ -1,6 +1,7 @@
 /**
- * A webhook's delivery log (newest first, filter by status, pages) and the detail dialog with
- * the exact body sent, every attempt, and a redeliver button.
+ * A delivery log (newest first, filter by status, pages) and the detail dialog with the exact
+ * body sent, every attempt, and a redeliver button. The same view serves an account webhook, an
+ * API inbox and an agent bot: each is described by a `DeliveryLog` naming its API path.
  */
 import { ApiError } from "./api.js";
 import { createDialog } from "./dialog.js";
@@ -21,12 +22,37 @@ export function responseText(item) {
   return error ? String(error) : "—";
 }
 
+/** The newest delivery in a list row: badge, response or event, time; or a placeholder. */
+export function lastDeliverySummary(last) {
+  if (last === undefined) return h("span", { class: "muted last-delivery", text: "…" });
+  if (last === null) return h("span", { class: "muted last-delivery", text: "No deliveries yet" });
+  return h(
+    "span",
+    { class: "last-delivery" },
+    statusBadge(last.status),
+    " ",
+    h("span", { class: "sub", text: last.last_status_code ? responseText(last) : eventLabel(last.event) }),
+    " ",
+    h("span", { class: "sub" }, timeElement(last.last_attempt_at ?? last.created_at)),
+  );
+}
+
+/**
+ * @typedef {object} DeliveryLog
+ * @property {string} owner the API path that owns the log, from `logOwner()` (`/webhooks/3`)
+ * @property {string} title the heading (`Delivery log · CRM`)
+ * @property {string} url where the deliveries go
+ * @property {string} empty what the empty log says
+ * @property {string} focusKey `data-focus-key` of the link that opened it, focused on the way back
+ */
+
 /**
  * @param {{ api: ReturnType<import("./api.js").createApi>, toast: (text: string, tone?: string) => void }} deps
  */
 export function createDeliveryLog({ api, toast }) {
   const dialog = createDialog(byId("delivery-dialog"), { fallbackFocus: () => byId("log-title") });
-  const state = { webhook: null, page: 1, status: "", perPage: 0, count: 0, detail: null, body: "", loading: 0 };
+  /** `log`: the DeliveryLog shown, or null. */
+  const state = { log: null, page: 1, status: "", perPage: 0, count: 0, detail: null, body: "", loading: 0 };
 
   byId("log-filter").addEventListener("change", (event) => {
     state.status = event.target.value;
@@ -49,10 +75,10 @@ export function createDeliveryLog({ api, toast }) {
     showBody();
   });
 
-  /** Show the log of `webhook`, first page. */
-  function open(webhook) {
-    const changed = state.webhook?.id !== webhook.id;
-    state.webhook = webhook;
+  /** Show `log`, from its first page when it is not the one shown last. */
+  function open(log) {
+    const changed = state.log?.owner !== log.owner;
+    state.log = log;
     if (changed) {
       state.page = 1;
       state.status = "";
@@ -61,17 +87,18 @@ export function createDeliveryLog({ api, toast }) {
       show(byId("log-list"), false);
       show(byId("log-empty"), false);
     }
-    byId("log-title").textContent = webhook.name ? `Delivery log · ${webhook.name}` : "Delivery log";
-    byId("log-url").textContent = webhook.url;
+    byId("log-title").textContent = log.title;
+    byId("log-url").textContent = log.url;
+    byId("log-empty-text").textContent = log.empty;
     return load();
   }
 
   async function load() {
-    if (!state.webhook) return;
+    if (!state.log) return;
     const ticket = ++state.loading;
     const status = byId("log-status");
     try {
-      const { deliveries, meta } = await api.listDeliveries(state.webhook.id, { status: state.status, page: state.page });
+      const { deliveries, meta } = await api.listDeliveries(state.log.owner, { status: state.status, page: state.page });
       if (ticket !== state.loading) return;
       state.perPage = Number(meta.per_page) || deliveries.length;
       state.count = Number(meta.count) || 0;
@@ -127,7 +154,7 @@ export function createDeliveryLog({ api, toast }) {
   async function openDetail(opener, deliveryId) {
     show(byId("delivery-error"), false);
     try {
-      const delivery = await api.getDelivery(state.webhook.id, deliveryId);
+      const delivery = await api.getDelivery(state.log.owner, deliveryId);
       renderDetail(delivery);
       dialog.open(opener, byId("delivery-payload"));
     } catch (error) {
@@ -200,13 +227,13 @@ export function createDeliveryLog({ api, toast }) {
     button.setAttribute("aria-disabled", "true");
     show(byId("delivery-error"), false);
     try {
-      const attempt = await api.redeliver(state.webhook.id, delivery.id);
+      const attempt = await api.redeliver(state.log.owner, delivery.id);
       // The attempt record names the HTTP status `status` (`status_code` accepted too).
       const code = typeof attempt?.status === "number" ? attempt.status : attempt?.status_code ?? null;
       const ok = attempt?.ok ?? (code >= 200 && code < 300);
       const outcome = code ? `the endpoint answered ${code}` : attempt?.error || "no answer";
       toast(ok ? `Redelivered: ${outcome}.` : `Redelivery failed: ${outcome}.`, ok ? "success" : "error");
-      renderDetail(await api.getDelivery(state.webhook.id, delivery.id));
+      renderDetail(await api.getDelivery(state.log.owner, delivery.id));
       await load();
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) return;
@@ -222,8 +249,9 @@ export function createDeliveryLog({ api, toast }) {
     open,
     reload: load,
     close: () => dialog.close(),
-    get webhookId() {
-      return state.webhook?.id ?? null;
+    /** The `data-focus-key` of the link that opened the log shown last, or null. */
+    get focusKey() {
+      return state.log?.focusKey ?? null;
     },
   };
 }

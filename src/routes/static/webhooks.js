@@ -1,14 +1,16 @@
 /**
  * The webhook settings page: entry module. Reads the API base and account from the <body>
  * data attributes the server renders, asks for the access token once, then shows the list
- * (`#/`) or a webhook's delivery log (`#/webhooks/:id/deliveries`).
+ * (`#/`) or a delivery log: a webhook's (`#/webhooks/:id/deliveries`), an API inbox's
+ * (`#/inboxes/:id/deliveries`) or an agent bot's (`#/agent_bots/:id/deliveries`).
  */
-import { ApiError, clearToken, createApi, loadToken, saveToken } from "./api.js";
+import { ApiError, clearToken, createApi, loadToken, logOwner, saveToken } from "./api.js";
 import { createDialog } from "./dialog.js";
-import { createDeliveryLog, responseText, statusBadge } from "./delivery-log.js";
-import { byId, h, replaceChildren, show, timeElement } from "./dom.js";
+import { createDeliveryLog, lastDeliverySummary } from "./delivery-log.js";
+import { byId, h, replaceChildren, show } from "./dom.js";
 import { eventLabel } from "./events.js";
 import { createSecretDialog } from "./secret-dialog.js";
+import { createTargets } from "./targets.js";
 import { createWebhookForm } from "./webhook-form.js";
 
 const { apiBase, accountId } = document.body.dataset;
@@ -24,7 +26,8 @@ const state = {
   lastDelivery: new Map(),
   /** null: the host has no inbox route, so the picker stays hidden. */
   inboxes: null,
-  inboxesLoaded: false,
+  /** The one request for the inbox list (the picker and the inbox section share it). */
+  inboxesLoading: null,
   loaded: false,
 };
 
@@ -33,6 +36,13 @@ const toast = createToast(byId("toast"));
 const form = createWebhookForm({ api, onSaved: webhookSaved });
 const secretDialog = createSecretDialog({ toast });
 const deliveryLog = createDeliveryLog({ api, toast });
+const targets = createTargets({
+  api,
+  inboxes: async () => {
+    await ensureInboxes();
+    return state.inboxes;
+  },
+});
 const deleteDialog = createDialog(byId("delete-dialog"), { fallbackFocus: () => byId("add-webhook") });
 let deleting = null;
 
@@ -49,7 +59,8 @@ byId("token-form").addEventListener("submit", (event) => {
   input.value = "";
   show(byId("token-error"), false);
   state.loaded = false;
-  state.inboxesLoaded = false;
+  state.inboxesLoading = null;
+  targets.reset();
   route();
 });
 
@@ -98,14 +109,14 @@ async function route() {
     const ok = await loadWebhooks();
     if (!ok) return;
   }
-  const match = /^#\/webhooks\/(\d+)\/deliveries$/.exec(location.hash);
-  const webhook = match ? state.webhooks.find((item) => String(item.id) === match[1]) : null;
-  if (match && webhook) {
+  const match = /^#\/(webhooks|inboxes|agent_bots)\/(\d+)\/deliveries$/.exec(location.hash);
+  const log = match ? await findLog(match[1], match[2]) : null;
+  if (log) {
     show(byId("list-view"), false);
     show(byId("log-view"), true);
     byId("log-title").tabIndex = -1;
     byId("log-title").focus();
-    await deliveryLog.open(webhook);
+    await deliveryLog.open(log);
     return;
   }
   if (match) history.replaceState(null, "", "#/");
@@ -114,9 +125,30 @@ async function route() {
   show(byId("list-view"), true);
   if (comingBack) {
     refreshLastDeliveries();
-    const key = `deliveries-${deliveryLog.webhookId}`;
-    document.querySelector(`[data-focus-key="${key}"]`)?.focus();
+    targets.refreshLastDeliveries();
+    const key = deliveryLog.focusKey;
+    if (key) document.querySelector(`[data-focus-key="${CSS.escape(key)}"]`)?.focus();
   }
+}
+
+/** The delivery log a `#/<kind>/<id>/deliveries` hash names, when that webhook, inbox or bot is listed. */
+async function findLog(kind, id) {
+  if (kind === "webhooks") {
+    const webhook = state.webhooks.find((item) => String(item.id) === id);
+    return webhook ? webhookLog(webhook) : null;
+  }
+  await targets.load();
+  return targets.find(kind, id);
+}
+
+function webhookLog(webhook) {
+  return {
+    owner: logOwner("webhooks", webhook.id),
+    title: webhook.name ? `Delivery log · ${webhook.name}` : "Delivery log",
+    url: webhook.url,
+    empty: "Deliveries appear here as soon as an event this webhook subscribes to happens.",
+    focusKey: `deliveries-${webhook.id}`,
+  };
 }
 
 /** 401 from any call, or no token yet: ask for one (with the server's sentence, if any). */
@@ -145,6 +177,7 @@ async function loadWebhooks() {
     show(status, false);
     renderList();
     refreshLastDeliveries();
+    targets.load();
     return true;
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return false;
@@ -156,14 +189,18 @@ async function loadWebhooks() {
   }
 }
 
-async function ensureInboxes() {
-  if (state.inboxesLoaded) return;
-  try {
-    state.inboxes = await api.listInboxes();
-    state.inboxesLoaded = true;
-  } catch {
-    state.inboxes = null;
-  }
+/** Load the host's inbox list once; a 401 leaves it to be asked again with the next token. */
+function ensureInboxes() {
+  state.inboxesLoading ??= api.listInboxes().then(
+    (list) => {
+      state.inboxes = list;
+    },
+    () => {
+      state.inboxes = null;
+      state.inboxesLoading = null;
+    },
+  );
+  return state.inboxesLoading;
 }
 
 function webhookSaved(webhook, created) {
@@ -275,18 +312,7 @@ function webhookRow(webhook) {
 }
 
 function lastDeliveryCell(webhookId) {
-  const last = state.lastDelivery.get(webhookId);
-  if (last === undefined) return h("span", { class: "muted last-delivery", text: "…" });
-  if (last === null) return h("span", { class: "muted last-delivery", text: "No deliveries yet" });
-  return h(
-    "span",
-    { class: "last-delivery" },
-    statusBadge(last.status),
-    " ",
-    h("span", { class: "sub", text: last.last_status_code ? responseText(last) : eventLabel(last.event) }),
-    " ",
-    h("span", { class: "sub" }, timeElement(last.last_attempt_at ?? last.created_at)),
-  );
+  return lastDeliverySummary(state.lastDelivery.get(webhookId));
 }
 
 /** The list API has no delivery data: fetch the newest delivery of each webhook. */
@@ -294,7 +320,7 @@ async function refreshLastDeliveries(webhooks = state.webhooks) {
   await Promise.all(
     webhooks.map(async (webhook) => {
       try {
-        const { deliveries } = await api.listDeliveries(webhook.id, { page: 1 });
+        const { deliveries } = await api.listDeliveries(logOwner("webhooks", webhook.id), { page: 1 });
         state.lastDelivery.set(webhook.id, deliveries[0] ?? null);
       } catch {
         state.lastDelivery.set(webhook.id, null);
