@@ -4,11 +4,13 @@ import type { DataSource } from "typeorm";
 import type { AttemptRecord, WebhooksContext, WebhooksEventMap, WebhooksEvents } from "./context";
 import { createDispatcher, type Dispatcher } from "./delivery/dispatcher";
 import { isEmbeddedDriver } from "./embedded/pglite-driver";
-import { WEBHOOK_ENTITIES } from "./entities";
+import { ENTITIES } from "./entities";
 import { createEmitter, type Emitter } from "./delivery/emit";
 import { resolveOptions, type WebhooksOptions } from "./options";
 import { createRouter } from "./routes";
 import { createSettingsRouter } from "./routes/settings-page";
+import { assertMigrated } from "./schema-check";
+import { createStallWatch } from "./delivery/stall-watch";
 import { createOutboxSubscriber, OutboxSubscriber } from "./subscribers";
 
 /** What {@link createWebhooks} returns: plain functions and routers, nothing to `new`. */
@@ -55,10 +57,29 @@ export function createWebhooks(input: WebhooksOptions): Webhooks {
     events,
     redeliver: (deliveryId) => (dispatcher as Dispatcher).redeliver(deliveryId),
   };
-  dispatcher = createDispatcher(context);
-  const subscriber = createOutboxSubscriber(context, () => dispatcher?.wake());
+  const engine = createDispatcher(context);
+  let sending = false;
+  const stallWatch = createStallWatch(options.dataSource, options.logger, options.stalledEventsWarningMs);
+  dispatcher = {
+    ...engine,
+    // Fail at start, in a sentence, rather than in every pass of the loop.
+    start: async () => {
+      await assertMigrated(options.dataSource, "webhooks.dispatcher.start()");
+      await engine.start();
+      sending = true;
+    },
+    stop: async (timeoutMs) => {
+      sending = false;
+      await engine.stop(timeoutMs);
+    },
+  };
+  const subscriber = createOutboxSubscriber(context, () => {
+    dispatcher?.wake();
+    if (!sending) stallWatch.recorded();
+  });
   options.dataSource.subscribers.push(subscriber);
   const close = async () => {
+    stallWatch.stop();
     await dispatcher?.stop();
     const index = options.dataSource.subscribers.indexOf(subscriber);
     if (index >= 0) options.dataSource.subscribers.splice(index, 1);
@@ -85,7 +106,7 @@ function assertUsable(dataSource: DataSource): void {
   if (dataSource.subscribers.some((subscriber) => subscriber instanceof OutboxSubscriber)) {
     throw new TypeError("createWebhooks(): this DataSource already has webhooks attached, and a second set would record every event twice. Reuse the first, or call its close() first.");
   }
-  const missing = WEBHOOK_ENTITIES.filter((entity) => !dataSource.hasMetadata(entity)).map((entity) => entity.name);
+  const missing = ENTITIES.filter((entity) => !dataSource.hasMetadata(entity)).map((entity) => entity.name);
   if (missing.length > 0) {
     throw new TypeError(`createWebhooks(): the DataSource does not know the entities ${missing.join(", ")}. Spread ENTITIES from this package into its "entities" option (and MIGRATIONS into "migrations").`);
   }

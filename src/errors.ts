@@ -16,16 +16,23 @@ export class WebhooksError extends Error {
   }
 }
 
-/** 422 `{"message": "Url is invalid, ...", "attributes": ["url", ...]}`. */
+/**
+ * 422 `{"message": "Url is invalid, ...", "attributes": ["url", ...]}`, plus `"reason"` (ours) when
+ * a failure has one Chatwoot's message does not tell, such as a refused private address.
+ */
 export class ValidationError extends WebhooksError {
   readonly attributes: string[];
   readonly messages: string[];
+  /** Why, where Chatwoot's message alone would mislead; null otherwise. */
+  readonly reason: string | null;
 
-  constructor(failures: Array<{ attribute: string; message: string }>) {
+  constructor(failures: Array<{ attribute: string; message: string; reason?: string }>) {
     const messages = failures.map((failure) => failure.message);
     super(messages.join(", "), 422, "validation_failed");
     this.messages = messages;
     this.attributes = [...new Set(failures.map((failure) => failure.attribute))];
+    const reasons = failures.map((failure) => failure.reason).filter((reason): reason is string => !!reason);
+    this.reason = reasons.length > 0 ? [...new Set(reasons)].join("; ") : null;
   }
 }
 

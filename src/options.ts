@@ -80,6 +80,11 @@ export interface WebhooksOptions {
   clock?: () => Date;
   /** Random source in [0, 1). Default `Math.random`. */
   random?: () => number;
+  /**
+   * Warn when events recorded by a process whose dispatcher is not running are still waiting this
+   * long (ms): the sign that no dispatcher runs anywhere. Default 60000.
+   */
+  stalledEventsWarningMs?: number;
   /** Largest accepted management API body, in bytes. Default 1 MB. */
   maxBodyBytes?: number;
   /** Path where the host mounted `router`, for the settings page's requests. Default "/api/v1". */
@@ -136,9 +141,10 @@ export function resolveOptions(options: WebhooksOptions, env: NodeJS.ProcessEnv 
     clock: options.clock ?? (() => new Date()),
     random: options.random ?? Math.random,
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+    stalledEventsWarningMs: options.stalledEventsWarningMs ?? 60 * SECOND,
     settingsApiBase: options.settingsApiBase ?? "/api/v1",
   };
-  for (const key of ["timeoutMs", "autoDisableAfterMs", "retentionMs", "pollIntervalMs", "batchSize", "concurrency", "perEndpointConcurrency", "maxBodyBytes"] as const) {
+  for (const key of ["timeoutMs", "autoDisableAfterMs", "retentionMs", "pollIntervalMs", "batchSize", "concurrency", "perEndpointConcurrency", "maxBodyBytes", "stalledEventsWarningMs"] as const) {
     if (!Number.isFinite(resolved[key]) || resolved[key] <= 0) {
       throw new TypeError(`createWebhooks(): option ${key} must be a positive number of ${key.endsWith("Ms") ? "milliseconds" : "units"}, got ${String(resolved[key])}.`);
     }

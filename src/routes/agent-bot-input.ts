@@ -2,7 +2,7 @@ import { plainToInstance } from "class-transformer";
 import { Validate, ValidateIf, ValidatorConstraint, validate, type ValidationArguments, type ValidatorConstraintInterface } from "class-validator";
 import { ParameterMissingError, ValidationError } from "../errors";
 import type { AddressPolicy } from "../security/address-policy";
-import { isAcceptedTargetUrl } from "./target-url";
+import { isAcceptedTargetUrl, PRIVATE_ADDRESS_REASON } from "./target-url";
 import { parseWebhookUrl } from "./webhook-url";
 
 /** The agent-bot fields a request may set, in the order failures are listed. */
@@ -124,10 +124,10 @@ export async function resolveAgentBotChanges(body: unknown, mode: "create" | "up
   if (Object.keys(params).length === 0) throw new ParameterMissingError("agent_bot");
   const input = plainToInstance(AgentBotInput, params);
   const errors = await validate(input, { skipUndefinedProperties: mode === "update", stopAtFirstError: true, forbidUnknownValues: true });
-  const failures = errors.map((error) => ({ attribute: error.property, message: Object.values(error.constraints ?? {})[0] ?? `${error.property} is invalid` }));
+  const failures: Array<{ attribute: string; message: string; reason?: string }> = errors.map((error) => ({ attribute: error.property, message: Object.values(error.constraints ?? {})[0] ?? `${error.property} is invalid` }));
   const url = typeof input.outgoing_url === "string" && input.outgoing_url !== "" ? input.outgoing_url : null;
   if (url !== null && !failures.some((failure) => failure.attribute === "outgoing_url") && !isAcceptedTargetUrl(url, policy)) {
-    failures.push({ attribute: "outgoing_url", message: AGENT_BOT_MESSAGES.outgoingUrlInvalid });
+    failures.push({ attribute: "outgoing_url", message: AGENT_BOT_MESSAGES.outgoingUrlInvalid, reason: PRIVATE_ADDRESS_REASON });
   }
   if (failures.length > 0) {
     failures.sort((a, b) => AGENT_BOT_ATTRIBUTES.indexOf(a.attribute as AgentBotAttribute) - AGENT_BOT_ATTRIBUTES.indexOf(b.attribute as AgentBotAttribute));

@@ -1,6 +1,8 @@
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import { NotFoundError, ValidationError, WebhooksError } from "../errors";
 import type { Logger } from "../options";
+import { MIGRATIONS_MISSING } from "../schema-check";
+import { postgresErrorOf } from "./postgres-error";
 
 /** Anything under the API's paths that no route matched: Chatwoot's 404 shape, not Express's HTML page. */
 export const notFound: RequestHandler = () => {
@@ -20,7 +22,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     if (error instanceof ValidationError) {
-      res.status(error.status).json({ message: error.message, attributes: error.attributes });
+      if (error.reason) logger.info({ method: req.method, path: req.originalUrl, reason: error.reason }, "webhooks management API: URL refused");
+      res.status(error.status).json({ message: error.message, attributes: error.attributes, ...(error.reason ? { reason: error.reason } : {}) });
       return;
     }
     if (error instanceof WebhooksError) {
@@ -32,7 +35,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.status(status).json({ error: "Bad request" });
       return;
     }
-    logger.error({ err: error, method: req.method, path: req.originalUrl }, "webhooks management API: request failed");
+    const code = postgresErrorOf(error)?.code;
+    // An undefined table or column: the first thing a host meets when it forgot the migrations.
+    const hint = code === "42P01" || code === "42703" ? `; ${MIGRATIONS_MISSING}` : "";
+    logger.error({ err: error, method: req.method, path: req.originalUrl }, `webhooks management API: request failed${hint}`);
     res.status(500).json({ error: "Internal server error" });
   };
 }

@@ -6,6 +6,7 @@ import type { WebhookEventName } from "../types";
 import { readWebhookParams, toInboxId, validateWebhookInput, type FieldFailure } from "./webhook-input";
 import { MESSAGES, WEBHOOK_ATTRIBUTES } from "./webhook-messages";
 import { isInboxOfAccount, isUrlTaken } from "./webhook-queries";
+import { PRIVATE_ADDRESS_REASON } from "./target-url";
 import { parseWebhookUrl } from "./webhook-url";
 
 /** What a valid create or update request sets; absent keys stay as they are. */
@@ -33,7 +34,7 @@ export async function resolveWebhookChanges(ctx: WebhooksContext, accountId: num
   if (input.url !== undefined && !failed("url")) {
     // A literal forbidden address (or localhost) fails now; other host names are checked on every attempt.
     if (forbiddenLiteralHost(parseWebhookUrl(input.url) as URL, { allowPrivateNetwork, allowedCidrs })) {
-      failures.push({ attribute: "url", message: MESSAGES.urlInvalid });
+      failures.push({ attribute: "url", message: MESSAGES.urlInvalid, reason: PRIVATE_ADDRESS_REASON });
     } else if (await isUrlTaken(dataSource, accountId, input.url as string, existing?.id ?? null)) {
       failures.push({ attribute: "url", message: MESSAGES.urlTaken });
     }

@@ -85,6 +85,8 @@ export class WebhookInput {
 export interface FieldFailure {
   attribute: WebhookAttribute;
   message: string;
+  /** Why, when Chatwoot's message alone would mislead (see `ValidationError.reason`). */
+  reason?: string;
 }
 
 /**

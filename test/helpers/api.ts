@@ -101,13 +101,17 @@ export function dumpTable(dataSource: DataSource, table: "webhooks" | "webhook_d
   return dataSource.query(`SELECT * FROM "${table}" ORDER BY id`);
 }
 
-/** Chatwoot's two error shapes: `{"error": string}` or `{"message": string, "attributes": string[]}`. */
+/**
+ * Chatwoot's two error shapes: `{"error": string}` or `{"message": string, "attributes": string[]}`,
+ * the latter with our `reason` after them when a URL is refused for its private address.
+ */
 export function isChatwootError(body: unknown): boolean {
   if (typeof body !== "object" || body === null || Array.isArray(body)) return false;
-  const keys = Object.keys(body).sort().join(",");
+  const keys = Object.keys(body).join(",");
   const value = body as Record<string, unknown>;
   if (keys === "error") return typeof value.error === "string" && value.error.length > 0;
-  if (keys === "attributes,message") {
+  if (keys === "message,attributes,reason" && !(typeof value.reason === "string" && value.reason.startsWith("private address refused"))) return false;
+  if (keys === "message,attributes" || keys === "message,attributes,reason") {
     return typeof value.message === "string" && Array.isArray(value.attributes) && value.attributes.length > 0 && value.attributes.every((a) => typeof a === "string");
   }
   return false;

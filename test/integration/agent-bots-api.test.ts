@@ -5,6 +5,7 @@
  */
 import request from "supertest";
 import { AccessToken, AgentBot, AgentBotInbox, Webhook } from "../../src/entities";
+import { PRIVATE_ADDRESS_REASON } from "../../src/routes/target-url";
 import { buildApi, isChatwootError, makeTenant, type ApiHarness, type Tenant } from "../helpers/api";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
 
@@ -178,9 +179,9 @@ describe("agent bots API", () => {
       ["post", bots, { name: "a\u0000b" }, 422, { message: "Name can't be blank", attributes: ["name"] }],
       ["post", bots, { name: "ok", description: "d".repeat(2001) }, 422, { message: "Description is too long (maximum is 2000 characters)", attributes: ["description"] }],
       ["post", bots, { name: "ok", outgoing_url: "javascript:alert(1)" }, 422, { message: "Outgoing url is invalid", attributes: ["outgoing_url"] }],
-      ["post", bots, { name: "ok", outgoing_url: "http://127.0.0.1/hook" }, 422, { message: "Outgoing url is invalid", attributes: ["outgoing_url"] }],
-      ["post", bots, { name: "ok", outgoing_url: "http://169.254.169.254/latest" }, 422, { message: "Outgoing url is invalid", attributes: ["outgoing_url"] }],
-      ["post", bots, { name: "ok", outgoing_url: "http://localhost:3000/x" }, 422, { message: "Outgoing url is invalid", attributes: ["outgoing_url"] }],
+      ["post", bots, { name: "ok", outgoing_url: "http://127.0.0.1/hook" }, 422, { message: "Outgoing url is invalid", attributes: ["outgoing_url"], reason: PRIVATE_ADDRESS_REASON }],
+      ["post", bots, { name: "ok", outgoing_url: "http://169.254.169.254/latest" }, 422, { message: "Outgoing url is invalid", attributes: ["outgoing_url"], reason: PRIVATE_ADDRESS_REASON }],
+      ["post", bots, { name: "ok", outgoing_url: "http://localhost:3000/x" }, 422, { message: "Outgoing url is invalid", attributes: ["outgoing_url"], reason: PRIVATE_ADDRESS_REASON }],
       ["post", bots, { name: "ok", outgoing_url: ["https://a.example"] }, 422, { message: "Outgoing url is invalid", attributes: ["outgoing_url"] }],
       ["post", bots, { name: "ok", outgoing_url: `https://example.com/${"a".repeat(2100)}` }, 422, { message: "Outgoing url is invalid", attributes: ["outgoing_url"] }],
       ["post", bots, { name: "ok", bot_type: "csml" }, 422, { message: "Bot type is not included in the list", attributes: ["bot_type"] }],
@@ -189,7 +190,7 @@ describe("agent bots API", () => {
       ["post", bots, { name: "", outgoing_url: "ftp://x", bot_type: 7 }, 422, { message: "Name can't be blank, Outgoing url is invalid, Bot type is not included in the list", attributes: ["name", "outgoing_url", "bot_type"] }],
       ["post", bots, "[]", 422, { error: "param is missing or the value is empty: agent_bot" }],
       ["patch", one, { name: "" }, 422, { message: "Name can't be blank", attributes: ["name"] }],
-      ["patch", one, { outgoing_url: "http://[::1]/x" }, 422, { message: "Outgoing url is invalid", attributes: ["outgoing_url"] }],
+      ["patch", one, { outgoing_url: "http://[::1]/x" }, 422, { message: "Outgoing url is invalid", attributes: ["outgoing_url"], reason: PRIVATE_ADDRESS_REASON }],
       ["patch", one, { unknown: true }, 422, { error: "param is missing or the value is empty: agent_bot" }],
       ["patch", `${bots}/abc`, { name: "x" }, 404, { error: "Resource could not be found" }],
       ["patch", `${bots}/99999999999`, { name: "x" }, 404, { error: "Resource could not be found" }],

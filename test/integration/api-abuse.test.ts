@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { PRIVATE_ADDRESS_REASON } from "../../src/routes/target-url";
 import { gzipSync } from "node:zlib";
 import request from "supertest";
 import { Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent } from "../../src/entities";
@@ -29,6 +30,8 @@ interface AbuseCase {
 }
 
 const URL_INVALID = { message: "Url is invalid", attributes: ["url"] };
+/** A well-formed URL whose host is a literal private address: Chatwoot's message, and (ours) why. */
+const URL_PRIVATE = { ...URL_INVALID, reason: PRIVATE_ADDRESS_REASON };
 const NAME_INVALID = { message: "Name is invalid", attributes: ["name"] };
 const NAME_TOO_LONG = { message: "Name is too long (maximum is 255 characters)", attributes: ["name"] };
 const SUBSCRIPTIONS_INVALID = { message: "Subscriptions Invalid events", attributes: ["subscriptions"] };
@@ -76,18 +79,18 @@ const CASES: AbuseCase[] = [
   { name: "url javascript:", body: url("javascript:alert(1)"), status: 422, expected: URL_INVALID },
   { name: "url with an out-of-range port", body: url("https://example.com:99999/"), status: 422, expected: URL_INVALID },
   // url: literal forbidden addresses
-  { name: "url http://10.0.0.1", body: url("http://10.0.0.1/hook"), status: 422, expected: URL_INVALID },
-  { name: "url http://127.0.0.1", body: url("http://127.0.0.1/hook"), status: 422, expected: URL_INVALID },
-  { name: "url http://[::1]", body: url("http://[::1]/hook"), status: 422, expected: URL_INVALID },
-  { name: "url cloud metadata", body: url("http://169.254.169.254/latest/meta-data"), status: 422, expected: URL_INVALID },
-  { name: "url http://0.0.0.0", body: url("http://0.0.0.0/"), status: 422, expected: URL_INVALID },
-  { name: "url IPv4-mapped loopback", body: url("http://[::ffff:127.0.0.1]/"), status: 422, expected: URL_INVALID },
-  { name: "url unique-local IPv6", body: url("http://[fc00::1]/"), status: 422, expected: URL_INVALID },
-  { name: "url hex loopback", body: url("http://0x7f000001/"), status: 422, expected: URL_INVALID },
-  { name: "url octal loopback", body: url("http://017700000001/"), status: 422, expected: URL_INVALID },
-  { name: "url short-form loopback", body: url("http://127.1/"), status: 422, expected: URL_INVALID },
-  { name: "url 192.168.x with port", body: url("https://192.168.1.10:8443/"), status: 422, expected: URL_INVALID },
-  { name: "url localhost", body: url("http://localhost:3000/"), status: 422, expected: URL_INVALID },
+  { name: "url http://10.0.0.1", body: url("http://10.0.0.1/hook"), status: 422, expected: URL_PRIVATE },
+  { name: "url http://127.0.0.1", body: url("http://127.0.0.1/hook"), status: 422, expected: URL_PRIVATE },
+  { name: "url http://[::1]", body: url("http://[::1]/hook"), status: 422, expected: URL_PRIVATE },
+  { name: "url cloud metadata", body: url("http://169.254.169.254/latest/meta-data"), status: 422, expected: URL_PRIVATE },
+  { name: "url http://0.0.0.0", body: url("http://0.0.0.0/"), status: 422, expected: URL_PRIVATE },
+  { name: "url IPv4-mapped loopback", body: url("http://[::ffff:127.0.0.1]/"), status: 422, expected: URL_PRIVATE },
+  { name: "url unique-local IPv6", body: url("http://[fc00::1]/"), status: 422, expected: URL_PRIVATE },
+  { name: "url hex loopback", body: url("http://0x7f000001/"), status: 422, expected: URL_PRIVATE },
+  { name: "url octal loopback", body: url("http://017700000001/"), status: 422, expected: URL_PRIVATE },
+  { name: "url short-form loopback", body: url("http://127.1/"), status: 422, expected: URL_PRIVATE },
+  { name: "url 192.168.x with port", body: url("https://192.168.1.10:8443/"), status: 422, expected: URL_PRIVATE },
+  { name: "url localhost", body: url("http://localhost:3000/"), status: 422, expected: URL_PRIVATE },
   // name
   { name: "name as a number", body: withUrl({ name: 5 }), status: 422, expected: NAME_INVALID },
   { name: "name as an array", body: withUrl({ name: ["a"] }), status: 422, expected: NAME_INVALID },
@@ -158,7 +161,7 @@ const CASES: AbuseCase[] = [
   { name: "deliveries with an unknown status", method: "get", path: (ids) => `${one(ids)}/deliveries?status=all`, status: 422, expected: { message: "Status is invalid", attributes: ["status"] } },
   { name: "deliveries with page -5", method: "get", path: (ids) => `${one(ids)}/deliveries?page=-5`, status: 422, expected: { message: "Page is invalid", attributes: ["page"] } },
   // updates of an existing webhook with bad values
-  { name: "PATCH url to a private address", method: "patch", path: one, body: url("http://10.0.0.1/"), status: 422, expected: URL_INVALID },
+  { name: "PATCH url to a private address", method: "patch", path: one, body: url("http://10.0.0.1/"), status: 422, expected: URL_PRIVATE },
   { name: "PATCH url null", method: "patch", path: one, body: url(null), status: 422, expected: URL_INVALID },
   { name: "PUT name as an object", method: "put", path: one, body: { name: {} }, status: 422, expected: NAME_INVALID },
   { name: "PATCH with an empty body", method: "patch", path: one, body: {}, status: 422, expected: PARAM_MISSING },

@@ -1,4 +1,5 @@
 import request from "supertest";
+import { PRIVATE_ADDRESS_REASON } from "../../src/routes/target-url";
 import { Webhook } from "../../src/entities";
 import type { WebhooksOptions } from "../../src/options";
 import { DEFAULT_SUBSCRIPTIONS, WEBHOOK_EVENTS } from "../../src/types";
@@ -405,7 +406,7 @@ describe("webhooks management API", () => {
       it("rejects literal private addresses and localhost by default, but not other host names (checked when sending)", async () => {
         for (const url of ["http://192.168.1.10:8000/webhook", "http://[::1]:3000/webhook", "http://127.0.0.1/", "http://0x7f.1/", "http://2130706433/", "http://localhost:3000/webhook"]) {
           const res = await request(api.server).post(path(acme)).set(asAdmin(acme)).send({ url });
-          expect([url, res.status, res.body]).toEqual([url, 422, { message: "Url is invalid", attributes: ["url"] }]);
+          expect([url, res.status, res.body]).toEqual([url, 422, { message: "Url is invalid", attributes: ["url"], reason: PRIVATE_ADDRESS_REASON }]);
         }
         const named = await request(api.server).post(path(acme)).set(asAdmin(acme)).send({ url: "http://internal.example.test:3000/webhook" });
         expect(named.status).toBe(200);
@@ -425,7 +426,7 @@ describe("webhooks management API", () => {
           const inside = await request(narrow.server).post(path(acme)).set(asAdmin(acme)).send({ url: "http://10.1.2.3/hook" });
           expect(inside.status).toBe(200);
           const outside = await request(narrow.server).post(path(acme)).set(asAdmin(acme)).send({ url: "http://10.1.3.3/hook" });
-          expect(outside.body).toEqual({ message: "Url is invalid", attributes: ["url"] });
+          expect(outside.body).toEqual({ message: "Url is invalid", attributes: ["url"], reason: PRIVATE_ADDRESS_REASON });
         });
       });
     });
