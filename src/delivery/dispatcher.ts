@@ -95,6 +95,8 @@ function shutdownController(): AbortController {
 }
 
 const PRUNE_EVERY_MS = 60_000;
+/** How long a keep-alive connection to a receiver may sit idle before it is closed. */
+const IDLE_SOCKET_MS = 5_000;
 const PRUNE_BATCH = 500;
 
 export function createDispatcher(context: WebhooksContext): Dispatcher {
@@ -110,6 +112,12 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
           // Per-webhook limits are ours; the agent's per-host pool must not make webhooks that
           // share a host wait behind one that hangs.
           maxSockets: options.concurrency,
+          // Bounded sockets: busy ones are bounded by the slots; idle ones close after a few
+          // seconds, at most one webhook's share per host is kept, and each agent holds at most
+          // twice the slots in all, so thousands of endpoints cannot exhaust file descriptors.
+          maxTotalSockets: 2 * options.concurrency,
+          maxFreeSockets: options.perEndpointConcurrency,
+          idleTimeoutMs: IDLE_SOCKET_MS,
         });
   const http: AxiosInstance = axios.create({
     httpAgent: options.httpAgent ?? guard?.httpAgent,

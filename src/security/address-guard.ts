@@ -17,6 +17,12 @@ export interface AddressGuardOptions {
   keepAlive?: boolean;
   /** Sockets per host and port. Default: Node's (unlimited). */
   maxSockets?: number;
+  /** Sockets of each agent in all, busy and idle. Default: Node's (unlimited). */
+  maxTotalSockets?: number;
+  /** Idle keep-alive sockets kept per host and port. Default: Node's (256). */
+  maxFreeSockets?: number;
+  /** Close a keep-alive socket idle this long (ms). Default: never. */
+  idleTimeoutMs?: number;
 }
 
 /** Agents to pass to axios as `httpAgent` / `httpsAgent`. */
@@ -112,13 +118,19 @@ function guarded<Base extends FilteringAgent>(Agent: Base, policy: AddressPolicy
 export function createAddressGuard(opts: AddressGuardOptions): AddressGuard {
   const policy: AddressPolicy = { allowPrivateNetwork: opts.policy.allowPrivateNetwork === true, allowedCidrs: [...opts.policy.allowedCidrs] };
   parseAllowedCidrs(policy.allowedCidrs); // fail fast on a typo
-  if (opts.maxSockets !== undefined && !(Number.isInteger(opts.maxSockets) && opts.maxSockets > 0)) {
-    throw new TypeError(`createAddressGuard(): maxSockets must be a positive integer, got ${String(opts.maxSockets)}.`);
+  for (const key of ["maxSockets", "maxTotalSockets", "maxFreeSockets", "idleTimeoutMs"] as const) {
+    const value = opts[key];
+    if (value !== undefined && !(Number.isInteger(value) && value > 0)) throw new TypeError(`createAddressGuard(): ${key} must be a positive integer, got ${String(value)}.`);
   }
   const lookup = guardLookup(policy, opts.lookup);
   const agentOptions = {
     keepAlive: opts.keepAlive ?? true,
     ...(opts.maxSockets !== undefined ? { maxSockets: opts.maxSockets } : {}),
+    ...(opts.maxTotalSockets !== undefined ? { maxTotalSockets: opts.maxTotalSockets } : {}),
+    ...(opts.maxFreeSockets !== undefined ? { maxFreeSockets: opts.maxFreeSockets } : {}),
+    // Node's agent destroys an idle pooled socket when this runs out (a busy one only hears of
+    // it; attempts have their own deadline).
+    ...(opts.idleTimeoutMs !== undefined ? { timeout: opts.idleTimeoutMs } : {}),
     ...filterOptions(policy),
   };
   const httpAgent = new (guarded(RequestFilteringHttpAgent, policy, lookup))(agentOptions) as unknown as HttpAgent;
