@@ -113,10 +113,10 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
           // share a host wait behind one that hangs.
           maxSockets: options.concurrency,
           // Bounded sockets: busy ones are bounded by the slots; idle ones close after a few
-          // seconds, at most one webhook's share per host is kept, and each agent holds at most
-          // twice the slots in all, so thousands of endpoints cannot exhaust file descriptors.
+          // seconds, and each agent holds at most twice the slots in all, so thousands of
+          // endpoints cannot exhaust file descriptors.
           maxTotalSockets: 2 * options.concurrency,
-          maxFreeSockets: options.perEndpointConcurrency,
+          maxFreeSockets: options.concurrency,
           idleTimeoutMs: IDLE_SOCKET_MS,
         });
   const http: AxiosInstance = axios.create({
