@@ -274,7 +274,13 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
     const outcome = await send(
       http,
       { url: row.url, secret: row.secret, deliveryId: row.id, body: row.body as string },
-      { timeoutMs: options.timeoutMs, userAgent: USER_AGENT, timestamp: Math.floor(attemptedAt.getTime() / 1000), signal: shutdown.signal },
+      {
+        timeoutMs: options.timeoutMs,
+        userAgent: USER_AGENT,
+        timestamp: Math.floor(attemptedAt.getTime() / 1000),
+        signal: shutdown.signal,
+        onRefused: (detail) => logger.warn({ deliveryId: row.id, webhookId: row.webhook_id, detail }, "delivery refused by the address policy"),
+      },
     );
     return judge(row, outcome, attemptedAt, trigger, clock(), { schedule: options.retrySchedule, botSchedule: options.botRetrySchedule, jitter: options.retryJitter, random: options.random });
   };

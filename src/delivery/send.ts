@@ -18,7 +18,15 @@ export interface SendSettings {
   timestamp: number;
   /** Cancels the attempt early (dispatcher shutdown). */
   signal?: AbortSignal;
+  /**
+   * Told the details of a refused address (which address, which name resolved to it), for the
+   * server's log; the outcome, which the tenant sees, only says the address is not allowed.
+   */
+  onRefused?: (detail: string) => void;
 }
+
+/** What a tenant sees of a refused address: no address, no resolved name (no DNS oracle). */
+export const ADDRESS_REFUSED_ERROR = "ERR_ADDRESS_FORBIDDEN: address not allowed; nothing was sent";
 
 const RESPONSE_SNIPPET_BYTES = 4096;
 /** Past this much response body we stop reading: a receiver gains nothing by sending more. */
@@ -73,7 +81,7 @@ export async function send(http: AxiosInstance, target: SendTarget, settings: Se
       retryAfter: typeof retryAfter === "string" ? retryAfter : null,
     };
   } catch (error) {
-    return { ok: false, status: null, durationMs: elapsed(started), error: describeError(error, settings.timeoutMs, timedOut), responseBody: null, retryAfter: null };
+    return { ok: false, status: null, durationMs: elapsed(started), error: describeError(error, settings, timedOut), responseBody: null, retryAfter: null };
   } finally {
     clearTimeout(timer);
     settings.signal?.removeEventListener("abort", cancel);
@@ -91,10 +99,14 @@ function describeStatus(status: number, location: unknown): string {
   return `HTTP ${status}`;
 }
 
-function describeError(error: unknown, timeoutMs: number, timedOut: boolean): string {
+function describeError(error: unknown, settings: SendSettings, timedOut: boolean): string {
   const err = error as { code?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (timedOut || err.code === "ECONNABORTED" || err.code === "ETIMEDOUT") return `timeout: no response within ${timeoutMs} ms`;
+  if (timedOut || err.code === "ECONNABORTED" || err.code === "ETIMEDOUT") return `timeout: no response within ${settings.timeoutMs} ms`;
   const cause = err.cause?.code === "ERR_ADDRESS_FORBIDDEN" ? err.cause : err;
+  if (cause.code === "ERR_ADDRESS_FORBIDDEN") {
+    settings.onRefused?.(withoutNul(cause.message ?? String(error)));
+    return ADDRESS_REFUSED_ERROR;
+  }
   const message = cause.message ?? String(error);
   return withoutNul(cause.code && !message.includes(cause.code) ? `${cause.code}: ${message}` : message);
 }

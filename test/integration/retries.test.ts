@@ -1,4 +1,5 @@
 import type { AttemptRecord } from "../../src/context";
+import { ADDRESS_REFUSED_ERROR } from "../../src/delivery/send";
 import type { Webhooks } from "../../src/create-webhooks";
 import { Message, Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent } from "../../src/entities";
 import type { WebhooksOptions } from "../../src/options";
@@ -275,7 +276,9 @@ describe("retries, failures and the schedule (injected clock)", () => {
       if (options?.all) callback(null, [{ address: "127.0.0.1", family: 4 }]);
       else callback(null, "127.0.0.1", 4);
     }) as unknown as NonNullable<WebhooksOptions["lookup"]>;
-    const { webhook, save } = await setup({ allowPrivateNetwork: false, lookup });
+    const warnings: Array<{ obj: object; msg?: string }> = [];
+    const logger = { debug: () => undefined, info: () => undefined, error: () => undefined, warn: (obj: object, msg?: string) => void warnings.push({ obj, msg }) };
+    const { webhook, save } = await setup({ allowPrivateNetwork: false, lookup, logger });
     await db.dataSource.getRepository(Webhook).update(webhook.id, { url: `http://hook.test:${receiver.port}/hook` });
     await save();
     await webhooks.dispatcher.runOnce();
@@ -283,8 +286,11 @@ describe("retries, failures and the schedule (injected clock)", () => {
     expect(receiver.connections()).toBe(0);
     const row = await delivery(webhook.id);
     expect(row).toMatchObject({ status: "failed", attempts: 1, lastStatusCode: null, nextAttemptAt: null });
-    expect(row.lastError).toMatch(/ERR_ADDRESS_FORBIDDEN/);
-    expect(row.lastError).toMatch(/SAFE_FETCH_ALLOW_PRIVATE_NETWORK/);
+    // The tenant sees that the address is not allowed, and nothing of what the server resolved
+    // (no DNS oracle); the server's log has the details and the switch that allows it.
+    expect(row.lastError).toBe(ADDRESS_REFUSED_ERROR);
+    const logged = warnings.find((line) => line.msg === "delivery refused by the address policy");
+    expect(logged?.obj).toMatchObject({ deliveryId: row.id, webhookId: webhook.id, detail: expect.stringMatching(/127\.0\.0\.1 \(hook\.test\) is not allowed.*SAFE_FETCH_ALLOW_PRIVATE_NETWORK/) });
   });
 
   it("sends to a private address on the allow-list", async () => {
