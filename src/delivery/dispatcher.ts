@@ -8,7 +8,7 @@ import { isEmbeddedDriver } from "../embedded/pglite-driver";
 import { createAddressGuard } from "../security/address-guard";
 import type { AttemptTrigger, DeliveryStatus } from "../types";
 import { USER_AGENT } from "../version";
-import { parseUuid } from "../routes/path-params";
+import { parseUuid } from "../ids";
 import { backoffMs } from "./backoff";
 import { emitSafely } from "./emit-safely";
 import { createNotifier, type Notifier } from "./notifier";

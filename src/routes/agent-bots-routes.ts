@@ -7,7 +7,7 @@ import { agentBotJson } from "./agent-bot-json";
 import { resolveAgentBotChanges } from "./agent-bot-input";
 import { botTokens, findAgentBot, listAgentBots } from "./agent-bot-queries";
 import { callerOf } from "./auth";
-import { parseId } from "./path-params";
+import { parseId } from "../ids";
 
 /**
  * Chatwoot's agent-bot routes, relative to `/accounts/:account_id/agent_bots`: list (the account's

@@ -4,7 +4,7 @@ import type { WebhooksContext } from "../context";
 import { AccessToken, AccountUser } from "../entities";
 import { AuthError } from "../errors";
 import type { Authenticate, Principal } from "../options";
-import { parseId } from "./path-params";
+import { parseId } from "../ids";
 
 /** Tokens are `varchar(255)`: a longer header cannot match and is not looked up. */
 const MAX_TOKEN_LENGTH = 255;

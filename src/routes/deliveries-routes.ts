@@ -6,7 +6,7 @@ import { callerOf } from "./auth";
 import { parseDeliveryListQuery } from "./delivery-list-query";
 import { attemptRecordJson, deliveryDetailJson, deliveryJson } from "./delivery-json";
 import { findDelivery, listAttempts, listDeliveries, targetIdsOf, type LogOwner } from "./delivery-queries";
-import { parseId, parseUuid } from "./path-params";
+import { parseId, parseUuid } from "../ids";
 
 /**
  * A delivery log (delivery.md §5) under a path that names its owner: `GET /:<param>/deliveries`,

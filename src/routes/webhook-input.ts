@@ -2,7 +2,7 @@ import { plainToInstance } from "class-transformer";
 import { IsBoolean, Validate, ValidateIf, ValidatorConstraint, validate, type ValidationArguments, type ValidatorConstraintInterface } from "class-validator";
 import { ParameterMissingError } from "../errors";
 import { isWebhookEvent } from "../types";
-import { parseId } from "./path-params";
+import { parseId } from "../ids";
 import { MESSAGES, WEBHOOK_ATTRIBUTES, type WebhookAttribute } from "./webhook-messages";
 import { parseWebhookUrl } from "./webhook-url";
 

@@ -6,7 +6,7 @@ import { NotFoundError, ValidationError } from "../errors";
 import { generateSecret } from "../security/secret";
 import { DEFAULT_SUBSCRIPTIONS } from "../types";
 import { callerOf } from "./auth";
-import { parseId } from "./path-params";
+import { parseId } from "../ids";
 import { FOREIGN_KEY_VIOLATION, postgresErrorOf, UNIQUE_VIOLATION } from "./postgres-error";
 import { resolveWebhookChanges, type WebhookChanges } from "./webhook-changes";
 import { webhookJson } from "./webhook-json";
