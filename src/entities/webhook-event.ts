@@ -26,8 +26,11 @@ export class WebhookEvent {
   @Column({ name: "subject_id", type: "int", nullable: true })
   subjectId: number | null;
 
-  /** What the row alone cannot tell later: `changed_attributes`, a typing user, widget info. */
-  @Column({ type: "jsonb", nullable: true })
+  /**
+   * What the row alone cannot tell later: `changed_attributes`, a typing user, widget info.
+   * `json`, not `jsonb`: the keys keep the order they are sent in.
+   */
+  @Column({ type: "json", nullable: true })
   data: Record<string, unknown> | null;
 
   /** The exact JSON sent to every webhook, frozen at fan-out. */

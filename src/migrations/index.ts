@@ -2,8 +2,9 @@ import { InitialSchema1795600000000 } from "./1795600000000-initial-schema";
 import { IncomingMessagesIndex1795700000000 } from "./1795700000000-incoming-messages-index";
 import { ParkDisabledDeliveries1795800000000 } from "./1795800000000-park-disabled-deliveries";
 import { InboxAndBotWebhooks1795900000000 } from "./1795900000000-inbox-and-bot-webhooks";
+import { EventDataAsJson1796000000000 } from "./1796000000000-event-data-as-json";
 
-export { InitialSchema1795600000000, IncomingMessagesIndex1795700000000, ParkDisabledDeliveries1795800000000, InboxAndBotWebhooks1795900000000 };
+export { InitialSchema1795600000000, IncomingMessagesIndex1795700000000, ParkDisabledDeliveries1795800000000, InboxAndBotWebhooks1795900000000, EventDataAsJson1796000000000 };
 
 /** Every migration, in order; spread into the host's DataSource `migrations`. */
-export const MIGRATIONS = [InitialSchema1795600000000, IncomingMessagesIndex1795700000000, ParkDisabledDeliveries1795800000000, InboxAndBotWebhooks1795900000000];
+export const MIGRATIONS = [InitialSchema1795600000000, IncomingMessagesIndex1795700000000, ParkDisabledDeliveries1795800000000, InboxAndBotWebhooks1795900000000, EventDataAsJson1796000000000];

@@ -34,5 +34,15 @@ export function stripTrailingNewlines(content: string | null): string | null {
   return end === content.length ? content : content.slice(0, end);
 }
 
+/**
+ * Message content as Chatwoot's webhooks carry it (`Messages::WebhookContentNormalizer`): a
+ * markdown hard line break (a backslash before a line break, which rich-text editors store) becomes
+ * a plain `\n`, and trailing line breaks are dropped.
+ */
+export function webhookContent(content: string | null): string | null {
+  if (content == null) return content;
+  return stripTrailingNewlines(content.includes("\\") ? content.replace(/\\\r?\n/g, "\n") : content);
+}
+
 /** Chatwoot's integer `message_type` (its enum value), used in the "push" form of a message. */
 export const MESSAGE_TYPE_CODES: Readonly<Record<MessageType, number>> = { incoming: 0, outgoing: 1, activity: 2, template: 3 };

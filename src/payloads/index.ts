@@ -17,4 +17,4 @@ export type { PushMessageFacts } from "./message-push";
 export { typingEventBody } from "./typing";
 export { contactInboxWebhookData, widgetTriggeredBody } from "./widget";
 export type { WidgetFacts } from "./widget";
-export { floatSeconds, isoTime, isoTimeOrNull, MESSAGE_TYPE_CODES, stripTrailingNewlines, unixSeconds } from "./format";
+export { floatSeconds, isoTime, isoTimeOrNull, MESSAGE_TYPE_CODES, stripTrailingNewlines, unixSeconds, webhookContent } from "./format";

@@ -1,6 +1,6 @@
 import { actorPushData } from "./actor";
 import { attachmentPushData } from "./attachment";
-import { isoTime, MESSAGE_TYPE_CODES, stripTrailingNewlines, unixSeconds } from "./format";
+import { isoTime, MESSAGE_TYPE_CODES, unixSeconds, webhookContent } from "./format";
 import type { Actor, AttachmentRow, ContactInboxRow, ConversationRow, MessageRow } from "./rows";
 
 /** A message with what its "push" form shows: its attachments and its sender. */
@@ -26,7 +26,7 @@ interface PushConversationFacts {
  */
 export function messagePushData(facts: PushMessageFacts, conversation: PushConversationFacts) {
   const { message } = facts;
-  const content = stripTrailingNewlines(message.content);
+  const content = webhookContent(message.content);
   const data: Record<string, unknown> = {
     id: message.id,
     content,

@@ -2,7 +2,7 @@ import { accountWebhookData } from "./account";
 import { actorWebhookData } from "./actor";
 import { attachmentPushData } from "./attachment";
 import type { ConversationPayload } from "./conversation";
-import { isoTime, stripTrailingNewlines } from "./format";
+import { isoTime, webhookContent } from "./format";
 import { inboxWebhookData } from "./inbox";
 import type { AccountRow, Actor, AttachmentRow, ContactRow, InboxRow, MessageRow } from "./rows";
 
@@ -31,7 +31,7 @@ export function messageWebhookData(facts: MessageFacts) {
     additional_attributes: message.additionalAttributes ?? {},
     content_attributes: message.contentAttributes ?? {},
     content_type: message.contentType,
-    content: stripTrailingNewlines(message.content),
+    content: webhookContent(message.content),
     conversation: facts.conversation,
     created_at: isoTime(message.createdAt),
     id: message.id,

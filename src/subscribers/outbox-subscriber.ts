@@ -60,13 +60,14 @@ export class OutboxSubscriber implements EntitySubscriberInterface {
       if (entity.messageType !== "activity") recorded.push({ event: "message_updated", subject, entity, data: null });
     } else if (subject === "Conversation") {
       const watched = changes.filter((change) => CONVERSATION_WATCHED.has(Object.keys(change)[0]));
-      if (watched.length > 0) recorded.push({ event: "conversation_updated", subject, entity, data: { changed_attributes: changes } });
+      // Chatwoot's order for one save: the status events first, then conversation_updated.
       if (changes.some((change) => "status" in change)) {
-        recorded.push({ event: "conversation_status_changed", subject, entity, data: { changed_attributes: changes.filter((change) => "status" in change) } });
         // For agent bots (their listener's own events); no account webhook subscribes to these.
         if (entity.status === "open") recorded.push({ event: "conversation_opened", subject, entity, data: null });
         if (entity.status === "resolved") recorded.push({ event: "conversation_resolved", subject, entity, data: null });
+        recorded.push({ event: "conversation_status_changed", subject, entity, data: { changed_attributes: changes.filter((change) => "status" in change) } });
       }
+      if (watched.length > 0) recorded.push({ event: "conversation_updated", subject, entity, data: { changed_attributes: changes } });
     } else {
       recorded.push({ event: subject === "Contact" ? "contact_updated" : "inbox_updated", subject, entity, data: { changed_attributes: changes } });
     }
