@@ -95,6 +95,10 @@ function shutdownController(): AbortController {
 }
 
 const PRUNE_EVERY_MS = 60_000;
+/** Commits closer together than this are a burst ... */
+const BURST_GAP_MS = 3;
+/** ... and gather this long before the fan-out that takes them. */
+const BURST_LINGER_MS = 10;
 /** How long a keep-alive connection to a receiver may sit idle before it is closed. */
 const IDLE_SOCKET_MS = 5_000;
 const PRUNE_BATCH = 500;
@@ -160,6 +164,9 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
   const poolSize = Number((dataSource.options as { poolSize?: number }).poolSize ?? (dataSource.options as { extra?: { max?: number } }).extra?.max ?? 10);
   const readThroughPool = !isEmbeddedDriver((dataSource.options as { driver?: unknown }).driver) && poolSize >= 3;
   let wakeUp: (() => void) | null = null;
+  /** When the last commit woke the dispatcher, and the pending wake-up of a burst. */
+  let lastWakeAt = -Infinity;
+  let lingerTimer: NodeJS.Timeout | null = null;
   let wokenEarly = false;
   let nextPruneAt = 0;
   /**
@@ -483,6 +490,8 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
     },
 
     async stop(timeoutMs = 10_000) {
+      if (lingerTimer) clearTimeout(lingerTimer);
+      lingerTimer = null;
       if (!running && !loop) return;
       running = false;
       rouse();
@@ -506,9 +515,22 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
 
     wake() {
       eventsDirty = true;
-      rouse();
       // A running dispatcher here takes the work at once; others need telling only when none does.
       if (!running) notifier?.notify();
+      const now = performance.now();
+      const burst = now - lastWakeAt < BURST_GAP_MS;
+      lastWakeAt = now;
+      if (!burst) {
+        rouse();
+        return;
+      }
+      // Commits in a burst (the host saving in a loop): let them gather a moment, so one fan-out
+      // takes many events at the cost of one (about a dozen queries whatever its size) instead of
+      // racing the host's own writes event by event. A lone commit is sent at once.
+      lingerTimer ??= setTimeout(() => {
+        lingerTimer = null;
+        rouse();
+      }, BURST_LINGER_MS);
     },
 
     async redeliver(deliveryId) {
