@@ -29,15 +29,19 @@ export function browserSource(env: NodeJS.ProcessEnv = process.env): BrowserSour
   return { kind: "bundled" };
 }
 
-/** What to launch: the executable, and the environment it needs (the bundled build brings its own libraries). */
+/**
+ * What to launch: the executable, and for the bundled build the environment it needs (it brings
+ * its own libraries). Without `env`, the browser inherits this process's environment; an empty
+ * object would start it with none at all.
+ */
 export interface BrowserLaunch {
   executablePath: string;
-  env: Record<string, string>;
+  env?: Record<string, string>;
 }
 
 /** The executable (and environment) for a source that is not `none`. */
 export function browserLaunch(source: Exclude<BrowserSource, { kind: "none" }>): BrowserLaunch {
-  if (source.kind !== "bundled") return { executablePath: source.path, env: {} };
+  if (source.kind !== "bundled") return { executablePath: source.path };
   // The package is an ES module, which Jest's CommonJS runtime cannot load: a plain node child
   // unpacks the browser and says where it is and which library paths it set up.
   const script = `import("@sparticuz/chromium").then(async ({ default: c }) => {
