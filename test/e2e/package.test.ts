@@ -1,13 +1,14 @@
 /**
- * The consumer's view of the package: `npm pack` (which builds first), the tarball installed
- * into a fresh folder next to express, typeorm and pg, `examples/minimal.ts` compiled there under
- * `strict` with `skipLibCheck: false` against the installed declarations, then run as a process:
- * a webhook created through Chatwoot's API receives the signed `message_created` of a saved
- * message, and SIGTERM ends the process cleanly.
+ * The consumer's view of the package: `npm pack` (which first builds the library alone into an
+ * emptied dist/src), the tarball installed into a fresh folder next to express, typeorm and pg,
+ * `examples/minimal.ts` compiled there under `strict` with `skipLibCheck: false` against the
+ * installed declarations, then run as a process: a webhook created through Chatwoot's API
+ * receives the signed `message_created` of a saved message, the settings page is served from the
+ * installed files, and SIGTERM ends the process cleanly.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Client } from "pg";
@@ -58,6 +59,9 @@ describe("the packed library, installed by a consumer", () => {
     const files = packed.files.map((file) => file.path);
     expect(files).toEqual(expect.arrayContaining(["package.json", "dist/src/index.js", "dist/src/index.d.ts", "dist/src/create-webhooks.js", "src/routes/static/settings.html"]));
     expect(files.filter((file) => /^(test|bench|examples|dist\/(test|bench|examples))\//.test(file) || file.endsWith(".map") || /^src\/.*\.ts$/.test(file))).toEqual([]);
+    // prepack empties dist/src first: nothing compiled from a source that no longer exists ships.
+    const stale = files.filter((file) => /^dist\/src\/.*\.js$/.test(file) && !existsSync(path.join(ROOT, file.replace(/^dist\//, "").replace(/\.js$/, ".ts"))));
+    expect(stale).toEqual([]);
   });
 
   it("installs into a fresh app that type-checks under strict, skipLibCheck off", () => {
@@ -129,6 +133,15 @@ describe("the packed library, installed by a consumer", () => {
     const { payload } = (await created.json()) as { payload: { webhook: { secret: string } } };
     const refused = await fetch(`${origin}/api/v1/accounts/${accountId}/webhooks`, { headers: { api_access_token: "wrong" } });
     expect(refused.status).toBe(401);
+    // The settings page and its assets come from the installed package's src/routes/static.
+    const page = await fetch(`${origin}/app/accounts/${accountId}/settings/integrations/webhook`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    const script = /<script[^>]* src="([^"]+)"/.exec(html)?.[1];
+    expect(script).toMatch(/^\/app\/settings-assets\/[a-z0-9-]+\.js$/);
+    const asset = await fetch(`${origin}${script}`);
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get("content-type")).toMatch(/javascript/);
 
     const saved = await fetch(`${origin}/messages`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ content: "Hello from a consumer" }) });
     const { id } = (await saved.json()) as { id: number };
