@@ -26,9 +26,10 @@ export function createStallWatch(dataSource: DataSource, logger: Logger, afterMs
       const [row] = (await dataSource.query(OLDEST_WAITING)) as Array<{ age: number | null }>;
       if (row?.age != null && row.age * 1000 >= afterMs && Date.now() - warnedAt >= REPEAT_MS) {
         warnedAt = Date.now();
+        // "Unless": a worker elsewhere may only be far behind; this process cannot tell.
         logger.warn(
           { oldestWaitingSeconds: Math.round(row.age) },
-          "webhook events are waiting and no dispatcher is sending them: call `await webhooks.dispatcher.start()` in this process, or run a worker process that does (see the README, 'Adopting it in your app')",
+          `webhook events have waited ${Math.round(row.age)} s and this process runs no dispatcher: unless a worker process runs one, call \`await webhooks.dispatcher.start()\` here or start a worker that does (see the README, 'Adopting it in your app')`,
         );
       }
     } catch (error) {
