@@ -12,7 +12,7 @@
 import "reflect-metadata";
 import express from "express";
 import { DataSource } from "typeorm";
-import { Account, Contact, ContactInbox, Conversation, createWebhooks, ENTITIES, Inbox, Message, MIGRATIONS, type Authenticate } from "../src";
+import { Account, Contact, ContactInbox, Conversation, createWebhooks, ENTITIES, Inbox, Message, MIGRATIONS, readAccessToken, type Authenticate } from "../src";
 
 const dataSource = new DataSource({
   type: "postgres",
@@ -28,7 +28,8 @@ const dataSource = new DataSource({
  * of every account; a real app looks up its session or API key and its own membership table.
  */
 const authenticate: Authenticate = async (req, _accountId) => {
-  const token = req.get("api_access_token") ?? req.get("authorization")?.replace(/^Bearer\s+/i, "");
+  // `api_access_token` in any spelling clients use (`Api-Access-Token`, ...) or a Bearer token.
+  const token = readAccessToken(req);
   if (!token || token !== process.env.ADMIN_TOKEN) return null; // 401 Invalid Access Token
   return { userId: 1, role: "administrator" };
 };

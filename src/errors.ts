@@ -61,6 +61,10 @@ export class AuthError extends WebhooksError {
   static notAdministrator(): AuthError {
     return new AuthError("You are not authorized to do this action", "not_administrator");
   }
+  /** Two spellings of the token header (or a token and a Bearer token) with different values: see `readAccessToken`. */
+  static conflictingTokens(): AuthError {
+    return new AuthError("Invalid Access Token", "conflicting_tokens");
+  }
   /** An agent bot's token on a route that only people may use. */
   static botNotAllowed(): AuthError {
     return new AuthError("Access to this endpoint is not authorized for bots", "bot_not_allowed");

@@ -14,3 +14,4 @@ export type { Emitter } from "./delivery/emit";
 export { nextAttemptAt } from "./delivery/retry-schedule";
 export { isAcceptedTargetUrl } from "./routes/target-url";
 export type { TargetKind } from "./delivery/target-kind";
+export { readAccessToken } from "./routes/access-token";

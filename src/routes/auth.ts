@@ -1,14 +1,14 @@
-import type { Request, RequestHandler, Response } from "express";
+import type { RequestHandler, Response } from "express";
 import type { DataSource } from "typeorm";
 import type { WebhooksContext } from "../context";
 import { AccessToken, AccountUser } from "../entities";
 import { AuthError } from "../errors";
 import type { Authenticate, Principal } from "../options";
+import { readAccessToken } from "./access-token";
 import { parseId } from "../ids";
 
 /** Tokens are `varchar(255)`: a longer header cannot match and is not looked up. */
 const MAX_TOKEN_LENGTH = 255;
-const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
 
 /** Who passed the administrator check, for the handlers after it. */
 export interface AuthorizedCaller {
@@ -17,14 +17,6 @@ export interface AuthorizedCaller {
 }
 
 const callers = new WeakMap<Response, AuthorizedCaller>();
-
-/** The token of a request: `api_access_token` (Chatwoot's header), else `Authorization: Bearer <token>`. */
-export function readAccessToken(req: Request): string | null {
-  const header = req.get("api_access_token")?.trim();
-  if (header) return header;
-  const match = BEARER.exec(req.get("authorization") ?? "");
-  return match ? match[1] : null;
-}
 
 /** The default {@link Authenticate}: the library's `access_tokens` and `account_users` tables. */
 export function tokenAuthenticate(dataSource: DataSource): Authenticate {
@@ -49,7 +41,7 @@ export function tokenAuthenticate(dataSource: DataSource): Authenticate {
 
 /**
  * Runs before anything else on every management route (before the body is even parsed):
- * no or unknown token → `Invalid Access Token`; not a member of the account in the path (or no
+ * no or unknown token, or token headers that disagree (see `readAccessToken`) → `Invalid Access Token`; not a member of the account in the path (or no
  * such account, or an account id that is not a positive int4) → `You are not authorized to access
  * this account`; a member who is not an administrator → `You are not authorized to do this action`.
  * All three are 401, as in Chatwoot.
@@ -57,6 +49,8 @@ export function tokenAuthenticate(dataSource: DataSource): Authenticate {
 export function requireAdministrator(ctx: WebhooksContext): RequestHandler {
   const authenticate = ctx.options.authenticate ?? tokenAuthenticate(ctx.options.dataSource);
   return async (req, res, next) => {
+    // Conflicting token headers are refused whoever authenticates (a custom `authenticate` too).
+    readAccessToken(req);
     const accountId = parseId(req.params.account_id);
     // An impossible account id still gets its token checked first, as account 0 (which never exists).
     const principal = await authenticate(req, accountId ?? 0);

@@ -1,4 +1,4 @@
-import { Router } from "express";
+import { Router, type RequestHandler } from "express";
 import type { WebhooksContext } from "../context";
 import { agentBotsRoutes, inboxBotRoutes } from "./agent-bots-routes";
 import { requireAdministrator } from "./auth";
@@ -17,10 +17,11 @@ import { webhooksRoutes } from "./webhooks-routes";
  * Only these paths belong to this router: the host's own `/accounts/...` routes next to them are
  * untouched. Under them, every request is authenticated first (before its body is read), answers
  * are JSON (errors in Chatwoot's shapes, unknown paths a JSON 404), and nothing is cached
- * (responses carry secrets).
+ * (responses carry secrets). As in Rails, a trailing slash and a `.json` suffix change nothing.
  */
 export function createRouter(ctx: WebhooksContext): Router {
   const router = Router();
+  router.use(dropJsonFormat);
   router.use("/accounts/:account_id/webhooks", managementApi(ctx, webhooksRoutes(ctx), deliveriesRoutes(ctx, "webhook_id", "webhook")));
   router.use("/accounts/:account_id/agent_bots", managementApi(ctx, agentBotsRoutes(ctx), deliveriesRoutes(ctx, "id", "agent_bot")));
   // The host serves the rest of `/inboxes` (list, create, update): only these paths are ours.
@@ -34,6 +35,25 @@ export function createRouter(ctx: WebhooksContext): Router {
 
 /** The inbox paths the library answers: an inbox's bot and its API-channel delivery log. */
 const INBOX_PATHS = /^\/[^/]+\/(set_agent_bot|agent_bot|deliveries)(\/|$)/;
+
+/** Every path this router answers, relative to where it is mounted. */
+const OWN_PATHS = /^\/accounts\/[^/]+\/(?:webhooks|agent_bots|inboxes\/[^/]+\/(?:set_agent_bot|agent_bot|deliveries))(?:\/|$)/i;
+const JSON_FORMAT = /\.json$/;
+
+/**
+ * Rails routes take an optional format suffix (`/webhooks.json`, `/webhooks/1.json`), and
+ * Chatwoot answers JSON for `.json` as for no suffix: drop it, on this router's own paths only
+ * (the host's paths are left as they came). A query string is kept.
+ */
+const dropJsonFormat: RequestHandler = (req, _res, next) => {
+  const queryAt = req.url.indexOf("?");
+  const path = queryAt === -1 ? req.url : req.url.slice(0, queryAt);
+  if (JSON_FORMAT.test(path)) {
+    const bare = path.slice(0, -".json".length);
+    if (OWN_PATHS.test(bare)) req.url = bare + (queryAt === -1 ? "" : req.url.slice(queryAt));
+  }
+  next();
+};
 
 /** One guarded API: no caching, an administrator of the account, its own body parser, JSON errors. */
 function managementApi(ctx: WebhooksContext, ...routes: Router[]): Router {

@@ -1,4 +1,5 @@
 export { createRouter } from "./create-router";
-export { readAccessToken, tokenAuthenticate } from "./auth";
+export { tokenAuthenticate } from "./auth";
+export { readAccessToken } from "./access-token";
 export type { WebhookJson } from "./webhook-json";
 export type { AttemptJson, DeliveryDetailJson, DeliveryJson } from "./delivery-json";

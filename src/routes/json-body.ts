@@ -1,20 +1,44 @@
+import type { IncomingHttpHeaders } from "node:http";
 import express, { type RequestHandler } from "express";
 import { BadRequestError, WebhooksError } from "../errors";
 
 /**
+ * The media types read as JSON: Rails' JSON type and its synonyms (`text/x-json`,
+ * `application/jsonrequest`), and (ours) any `+json` type. Parameters such as `; charset=utf-8`
+ * are allowed, and names are matched case-insensitively.
+ */
+const JSON_TYPES = ["application/json", "text/x-json", "application/jsonrequest", "application/*+json"];
+
+/** Charset labels that name UTF-8 (or its ASCII subset) without the `utf-` prefix the parser wants. */
+const UTF8_ALIASES = /^(?:utf8|us-ascii|ascii)$/i;
+const CHARSET_PARAM = /(;\s*charset\s*=\s*)("?)([^";\s]*)\2/i;
+
+/**
  * JSON body parsing owned by the router, so that its limit and its errors are ours: a body over
- * `maxBodyBytes` → 413, broken JSON → 400, both as `{"error": ...}`. Requests without a JSON
- * body (GET, DELETE, another Content-Type) pass through with `req.body` unset. A body the host
- * already parsed is left alone.
+ * `maxBodyBytes` → 413, broken JSON → 400, a charset other than UTF-8 → 415, all as
+ * `{"error": ...}`. Requests without a JSON body (GET, DELETE, another Content-Type) pass through
+ * with `req.body` unset. A body the host already parsed is left alone.
  */
 export function jsonBody(maxBodyBytes: number): RequestHandler {
-  const parse = express.json({ limit: maxBodyBytes, type: ["application/json", "application/*+json"] });
+  const parse = express.json({ limit: maxBodyBytes, type: JSON_TYPES });
   return (req, res, next) => {
+    normalizeCharset(req.headers);
     parse(req, res, (error?: unknown) => {
       if (error === undefined || error === null) next();
       else next(toRequestError(error, maxBodyBytes));
     });
   };
+}
+
+/**
+ * `charset=utf8` (no hyphen) and ASCII labels are common in real clients' Content-Type and mean
+ * UTF-8 bytes (Rails does not look at the charset of a JSON body at all). Spell them `utf-8` so
+ * the parser accepts them; other charsets stay a 415, as JSON must be UTF-8.
+ */
+function normalizeCharset(headers: IncomingHttpHeaders): void {
+  const type = headers["content-type"];
+  const match = type ? CHARSET_PARAM.exec(type) : null;
+  if (type && match && UTF8_ALIASES.test(match[3])) headers["content-type"] = type.replace(CHARSET_PARAM, "$1utf-8");
 }
 
 function toRequestError(error: unknown, maxBodyBytes: number): unknown {
