@@ -1,6 +1,7 @@
 import express, { type Express } from "express";
 import type { DataSource } from "typeorm";
 import type { Logger, Webhooks } from "../src";
+import { apiStatus } from "./host/api-status";
 import { createHostRouter } from "./host-routes";
 import { createConsoleLogger } from "./logger";
 
@@ -25,6 +26,8 @@ export function createApp({
 }): Express {
   const app = express();
   app.disable("x-powered-by");
+  // Chatwoot clients test their connection here, without a token (`.json` as Rails' routes allow).
+  app.get(["/api", "/api.json"], apiStatus(dataSource));
   // The host routes go first: they only answer for their own paths and authenticate per route.
   app.use("/api/v1", createHostRouter({ dataSource, logger, addressPolicy }));
   app.use("/api/v1", webhooks.router);

@@ -4,10 +4,10 @@ import type { Logger } from "../src";
 import { requireMember } from "./host/auth";
 import { parseBody } from "./host/body-parser";
 import { createContact } from "./host/contacts";
-import { createConversation, toggleStatus } from "./host/conversations";
+import { createConversation, showConversation, toggleStatus } from "./host/conversations";
 import { createInbox, listInboxes, updateInbox, type AddressPolicy } from "./host/inboxes";
 import { hostErrorHandler } from "./host/error-handler";
-import { createMessage, updateMessage } from "./host/messages";
+import { createMessage, listMessages, updateMessage } from "./host/messages";
 
 /**
  * The host application's own API, on Chatwoot's paths (mount under `/api/v1`). Each route saves
@@ -27,6 +27,8 @@ export function createHostRouter({ dataSource, logger, addressPolicy }: { dataSo
   const base = "/accounts/:account_id";
 
   router.post(`${base}/conversations/:conversation_id/messages`, memberOrBot, withFiles, createMessage(dataSource));
+  router.get(`${base}/conversations/:conversation_id/messages`, member, listMessages(dataSource));
+  router.get(`${base}/conversations/:conversation_id`, member, showConversation(dataSource));
   router.patch(`${base}/messages/:id`, member, json, updateMessage(dataSource));
   router.patch(`${base}/conversations/:conversation_id/messages/:id`, member, json, updateMessage(dataSource));
   router.post(`${base}/conversations/:conversation_id/toggle_status`, memberOrBot, json, toggleStatus(dataSource));

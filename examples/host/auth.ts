@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import type { DataSource } from "typeorm";
-import { AccessToken, AccountUser, AgentBot, AgentBotInbox, AuthError, type AccountRole } from "../../src";
+import { AccessToken, AccountUser, AgentBot, AgentBotInbox, AuthError, readAccessToken, type AccountRole } from "../../src";
 import { pathId } from "./params";
 
 /** The caller of a host route, once authenticated for the account in the path. */
@@ -14,15 +14,17 @@ export interface Member {
 }
 
 /**
- * Chatwoot's API authentication for the host routes: the `api_access_token` header (or
- * `Authorization: Bearer <token>`) must belong to a user of the account in the path. Any member
+ * Chatwoot's API authentication for the host routes: the access token, read with the library's
+ * `readAccessToken` (`api_access_token` in any spelling Rack accepts, such as `Api-Access-Token`,
+ * or `Authorization: Bearer <token>`; two that disagree are refused), must belong to a user of
+ * the account in the path. Any member
  * will do: agents send messages too. With `{ bots: true }` an agent bot's token is accepted as
  * well, when the bot is the account's or a system bot (the route then checks the conversation's
  * inbox is the bot's); other routes refuse bots as Chatwoot does. Sets `res.locals.member`.
  */
 export function requireMember(dataSource: DataSource, { bots = false }: { bots?: boolean } = {}): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction) => {
-    const token = tokenOf(req);
+    const token = readAccessToken(req);
     const access = token ? await dataSource.getRepository(AccessToken).findOneBy({ token }) : null;
     if (!access) throw AuthError.invalidToken();
     const accountId = pathId(req.params.account_id);
@@ -50,11 +52,4 @@ export async function assertBotInInbox(dataSource: DataSource, member: Member, i
 /** The member {@link requireMember} authenticated. */
 export function memberOf(res: Response): Member {
   return res.locals.member as Member;
-}
-
-function tokenOf(req: Request): string | null {
-  const header = req.get("api_access_token");
-  if (header) return header.trim() || null;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(req.get("authorization") ?? "");
-  return match ? match[1] : null;
 }

@@ -1,12 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { Request, Response } from "express";
-import type { DataSource } from "typeorm";
-import { Contact, ContactInbox, Conversation, Inbox, type ConversationStatus } from "../../src";
+import { MoreThan, Not, type DataSource, type EntityManager } from "typeorm";
+import { AccountUser, Attachment, Contact, ContactInbox, Conversation, Inbox, Message, User, type ConversationStatus } from "../../src";
 import { assertBotInInbox, memberOf } from "./auth";
 import { randomToken } from "../random-token";
 import { notFound, unprocessable } from "./http-errors";
 import { bodyObject, optionalObject, optionalString, pathId, requiredId } from "./params";
-import { conversationJson } from "./serializers";
+import { senderOf } from "./messages";
+import { agentJson, conversationDetailJson, conversationJson, messagePushJson } from "./serializers";
 
 const STATUSES: readonly ConversationStatus[] = ["open", "resolved", "pending", "snoozed"];
 
@@ -40,6 +41,56 @@ export function createConversation(dataSource: DataSource) {
     });
     res.json(conversationJson(conversation, contact, inbox, contactInbox));
   };
+}
+
+/** Chatwoot counts a conversation's unread incoming messages up to this many. */
+const UNREAD_COUNT_LIMIT = 10;
+
+/**
+ * `GET /accounts/:account_id/conversations/:conversation_id` (the display id): the conversation as
+ * Chatwoot's conversation view renders it, with its last message, its last non-activity message
+ * and its unread count (incoming messages since an agent last looked, counted up to 10 as Chatwoot
+ * does). Another account's conversation or an unknown id is a 404.
+ */
+export function showConversation(dataSource: DataSource) {
+  return async (req: Request, res: Response) => {
+    const { accountId } = memberOf(res);
+    const manager = dataSource.manager;
+    const conversation = await manager.findOneBy(Conversation, { accountId, displayId: pathId(req.params.conversation_id) });
+    if (!conversation) throw notFound();
+    const contact = await manager.findOneBy(Contact, { id: conversation.contactId });
+    const inbox = await manager.findOneBy(Inbox, { id: conversation.inboxId });
+    if (!contact || !inbox) throw notFound();
+    const contactInbox = conversation.contactInboxId === null ? null : await manager.findOneBy(ContactInbox, { id: conversation.contactInboxId });
+
+    const unread = await manager.count(Message, {
+      where: { conversationId: conversation.id, messageType: "incoming", ...(conversation.agentLastSeenAt ? { createdAt: MoreThan(conversation.agentLastSeenAt) } : {}) },
+    });
+    const unreadCount = Math.min(unread, UNREAD_COUNT_LIMIT);
+    const push = async (message: Message | null) => {
+      if (!message) return null;
+      const attachments = await manager.find(Attachment, { where: { messageId: message.id }, order: { id: "ASC" } });
+      const sender = await senderOf(manager, message.senderType, message.senderId);
+      return messagePushJson(message, conversation, contactInbox, unreadCount, sender, attachments);
+    };
+    const last = await manager.findOne(Message, { where: { conversationId: conversation.id }, order: { id: "DESC" } });
+    const lastNonActivity = await manager.findOne(Message, { where: { conversationId: conversation.id, messageType: Not("activity") }, order: { id: "DESC" } });
+    res.json(
+      conversationDetailJson(conversation, contact, inbox, contactInbox, {
+        lastMessage: await push(last),
+        lastNonActivityMessage: await push(lastNonActivity),
+        unreadCount,
+        assignee: await assigneeOf(manager, conversation),
+      }),
+    );
+  };
+}
+
+async function assigneeOf(manager: EntityManager, conversation: Conversation): Promise<Record<string, unknown> | null> {
+  if (conversation.assigneeId === null) return null;
+  const user = await manager.findOneBy(User, { id: conversation.assigneeId });
+  const membership = await manager.findOneBy(AccountUser, { accountId: conversation.accountId, userId: conversation.assigneeId });
+  return user && membership ? agentJson(user, conversation.accountId, membership.role) : null;
 }
 
 /**

@@ -1,17 +1,26 @@
 import { extname } from "node:path";
 import type { Request, Response } from "express";
-import type { DataSource, EntityManager } from "typeorm";
+import { In, type DataSource, type EntityManager } from "typeorm";
 import { AgentBot, Attachment, Contact, Conversation, Message, User, type AttachmentFileType, type MessageType } from "../../src";
 import { assertBotInInbox, memberOf } from "./auth";
 import { uploadedFiles } from "./body-parser";
 import { notFound, unprocessable } from "./http-errors";
 import { bodyObject, isBlank, optionalBoolean, optionalObject, optionalString, pathId } from "./params";
-import { contactSender, messageJson, userSender } from "./serializers";
+import { contactSender, messageJson, messagesMetaJson, userSender } from "./serializers";
 
 /** Chatwoot's limit on message content. */
 const MAX_CONTENT = 150000;
 /** The message types a client may create (activity and template messages are the system's). */
 const CREATABLE_TYPES: readonly MessageType[] = ["incoming", "outgoing"];
+/** Keys an item of `content_attributes.items` may have, per content type (Chatwoot's `ContentAttributeValidator`). */
+const ITEM_KEYS: Readonly<Record<string, readonly string[]>> = {
+  input_select: ["title", "value"],
+  cards: ["title", "description", "media_url", "actions"],
+};
+/** Keys a card's action may have. */
+const CARD_ACTION_KEYS: readonly string[] = ["text", "type", "payload", "uri"];
+/** Largest id a path or query may name (int4). */
+const INT4_MAX = 2147483647;
 /** Chatwoot's `content_type` enum. */
 const CONTENT_TYPES = ["text", "input_text", "input_textarea", "input_email", "input_select", "cards", "form", "article", "incoming_email", "input_csat", "integrations", "sticker", "voice_call"];
 
@@ -36,6 +45,9 @@ export function createMessage(dataSource: DataSource) {
     if (!CONTENT_TYPES.includes(contentType)) throw unprocessable(`content_type must be one of ${CONTENT_TYPES.join(", ")}`);
     const isPrivate = optionalBoolean(body, "private") ?? false;
     const contentAttributes = optionalObject(body, "content_attributes") ?? {};
+    const invalid = contentAttributeErrors(contentType, contentAttributes);
+    // Chatwoot's message create answers a failed save as 422 {"error": "Validation failed: ..."}.
+    if (invalid.length > 0) throw unprocessable(`Validation failed: ${invalid.map((error) => `Content attributes ${error}`).join(", ")}`);
 
     const incoming = messageType === "incoming";
     const author = incoming
@@ -96,6 +108,106 @@ export function updateMessage(dataSource: DataSource) {
   };
 }
 
+/**
+ * `GET /accounts/:account_id/conversations/:conversation_id/messages`: Chatwoot's message page.
+ * Without parameters the latest 20 messages, oldest first; `before=<id>` the 20 before that id,
+ * `after=<id>` up to 100 after it, both for up to 1,000 between them, `before_timestamp=<unix>`
+ * the 20 before that time; `filter_internal_messages` leaves out private notes and activity
+ * messages (Chatwoot's `MessageFinder`). Answers `{meta: {labels, additional_attributes, contact,
+ * assignee?, agent_last_seen_at, assignee_last_seen_at}, payload: [message, ...]}`.
+ */
+export function listMessages(dataSource: DataSource) {
+  return async (req: Request, res: Response) => {
+    const member = memberOf(res);
+    const manager = dataSource.manager;
+    const conversation = await findConversation(manager, member.accountId, pathId(req.params.conversation_id));
+    const contact = await manager.findOneBy(Contact, { id: conversation.contactId });
+    if (!contact) throw notFound();
+    const assignee = conversation.assigneeId === null ? null : await manager.findOneBy(User, { id: conversation.assigneeId });
+    const messages = await findMessages(manager, conversation, req.query as Record<string, unknown>);
+
+    const attachments = messages.length === 0 ? [] : await manager.find(Attachment, { where: { messageId: In(messages.map((message) => message.id)) }, order: { id: "ASC" } });
+    const senders = new Map<string, Record<string, unknown> | null>();
+    const payload = [];
+    for (const message of messages) {
+      const key = `${message.senderType}:${message.senderId}`;
+      if (!senders.has(key)) senders.set(key, await senderOf(manager, message.senderType, message.senderId));
+      payload.push(messageJson(message, conversation, senders.get(key) ?? null, attachments.filter((attachment) => attachment.messageId === message.id)));
+    }
+    res.json({ meta: messagesMetaJson(conversation, contact, assignee), payload });
+  };
+}
+
+/** The page of messages `listMessages` answers, oldest first. */
+async function findMessages(manager: EntityManager, conversation: Conversation, query: Record<string, unknown>): Promise<Message[]> {
+  const page = (newestFirst: boolean, limit: number) => {
+    const builder = manager.createQueryBuilder(Message, "message").where("message.conversation_id = :conversationId", { conversationId: conversation.id });
+    if (isPresent(query.filter_internal_messages)) builder.andWhere("NOT (message.private OR message.message_type = 'activity')");
+    const direction = newestFirst ? "DESC" : "ASC";
+    return builder.orderBy("message.created_at", direction).addOrderBy("message.id", direction).limit(limit);
+  };
+  const after = isPresent(query.after) ? clampedInt(query.after) : null;
+  const before = isPresent(query.before) ? clampedInt(query.before) : null;
+  if (after !== null && before !== null) return page(false, 1000).andWhere("message.id >= :after AND message.id < :before", { after, before }).getMany();
+  if (before !== null) return (await page(true, 20).andWhere("message.id < :before", { before }).getMany()).reverse();
+  if (after !== null) return page(false, 100).andWhere("message.id > :after", { after }).getMany();
+  if (isPresent(query.before_timestamp)) {
+    const seconds = Math.max(-8.64e12, Math.min(8.64e12, rubyToInt(query.before_timestamp)));
+    return (await page(true, 20).andWhere("message.created_at < :time", { time: new Date(seconds * 1000) }).getMany()).reverse();
+  }
+  return (await page(true, 20).getMany()).reverse();
+}
+
+/** Rails' `present?` for a query value: a string with something other than whitespace. */
+function isPresent(value: unknown): value is string {
+  return typeof value === "string" && value.trim() !== "";
+}
+
+/** Ruby's `String#to_i` (leading digits, else 0), kept within int4 so the database can compare it. */
+function clampedInt(value: unknown): number {
+  return Math.max(-INT4_MAX - 1, Math.min(INT4_MAX, rubyToInt(value)));
+}
+
+function rubyToInt(value: unknown): number {
+  const match = typeof value === "string" ? /^\s*[+-]?\d+/.exec(value) : null;
+  return match ? Number(match[0].trim()) : 0;
+}
+
+/**
+ * What Chatwoot's `ContentAttributeValidator` says about a message's `content_attributes`:
+ * `input_select` and `cards` need a non-empty `items` list whose items use only their keys, and
+ * every card needs `actions` with only action keys. Items that are not objects are refused as well
+ * (Chatwoot fails on them with a 500-class error rather than a message). Empty when valid.
+ */
+export function contentAttributeErrors(contentType: string, attributes: Record<string, unknown>): string[] {
+  const allowed = ITEM_KEYS[contentType];
+  if (!allowed) return [];
+  const items = attributes.items;
+  if (!Array.isArray(items) || items.length === 0) return ["At least one item is required."];
+  if (!items.every(isPlainObject)) return ["contains items that are not objects"];
+  const errors: string[] = [];
+  const invalidKeys = items.flatMap((item) => Object.keys(item)).filter((key) => !allowed.includes(key));
+  if (invalidKeys.length > 0) errors.push(`contains invalid keys for items : ${rubySymbols(invalidKeys)}`);
+  if (contentType === "cards") {
+    if (items.some((item) => !Array.isArray(item.actions) || item.actions.length === 0 || !item.actions.every(isPlainObject))) {
+      errors.push("contains items missing actions");
+    } else {
+      const invalidActionKeys = items.flatMap((item) => (item.actions as Array<Record<string, unknown>>).flatMap((action) => Object.keys(action))).filter((key) => !CARD_ACTION_KEYS.includes(key));
+      if (invalidActionKeys.length > 0) errors.push(`contains invalid keys for actions:  ${rubySymbols(invalidActionKeys)}`);
+    }
+  }
+  return errors;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Keys as Ruby prints an array of symbols: `[:foo, :"bad key"]`. */
+function rubySymbols(keys: string[]): string {
+  return `[${keys.map((key) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(key) ? `:${key}` : `:${JSON.stringify(key)}`)).join(", ")}]`;
+}
+
 async function findConversation(manager: EntityManager, accountId: number, displayId: number): Promise<Conversation> {
   const conversation = await manager.findOneBy(Conversation, { accountId, displayId });
   if (!conversation) throw notFound();
@@ -132,7 +244,7 @@ function extensionOf(filename: string): string | null {
 }
 
 /** A message's sender as Chatwoot's message JSON shows it: a contact, a user, an agent bot, or null. */
-async function senderOf(manager: EntityManager, type: string | null, id: number | null): Promise<Record<string, unknown> | null> {
+export async function senderOf(manager: EntityManager, type: string | null, id: number | null): Promise<Record<string, unknown> | null> {
   if (id === null) return null;
   if (type === "Contact") {
     const contact = await manager.findOneBy(Contact, { id });
