@@ -1,0 +1,84 @@
+import type { Claims } from "./claims";
+import type { FanOut } from "./fan-out";
+import type { WorkSignals } from "./loop";
+import type { Scheduler } from "./scheduler";
+
+export interface PassSettings {
+  scheduler: Scheduler;
+  fanOut: FanOut;
+  claims: Claims;
+  signals: WorkSignals;
+  /** Housekeeping; does its own timing. */
+  prune: () => Promise<void>;
+  /** Start what the scheduler lets start. */
+  pump: () => void;
+  /** Attempt results not yet written; claims wait while this reaches `concurrency`. */
+  unwritten: () => number;
+  batchSize: number;
+  concurrency: number;
+}
+
+export interface PassResult {
+  /** Events fanned out. */
+  fannedOut: number;
+  /** Deliveries leased by this pass: at fan-out, then by the claim. */
+  claimed: number;
+  /** Known work is left that the next pass can take at once: go again rather than sleep. */
+  more: boolean;
+}
+
+/**
+ * One pass of the dispatcher: prune when due, fan out new events (rows for webhooks with room
+ * come back leased and start at once), then claim due deliveries if there is room for them.
+ */
+export function createPass(settings: PassSettings): () => Promise<PassResult> {
+  const { scheduler, fanOut, claims, signals, pump, batchSize, concurrency } = settings;
+
+  /** Go again at once when events wait, or when this pass leased all it could and room is free. */
+  const result = (fannedOut: number, claimed: number, limit: number, filled: boolean): PassResult => ({
+    fannedOut,
+    claimed,
+    more: signals.events || ((claimed === limit || filled) && claimed > 0 && scheduler.roomForClaim()),
+  });
+
+  return async () => {
+    await settings.prune();
+    let fannedOut = 0;
+    let leased = 0;
+    if (signals.events) {
+      signals.events = false;
+      const fanned = await fanOut(scheduler.load());
+      fannedOut = fanned.events;
+      // A full batch: more events may wait.
+      if (fannedOut === batchSize) signals.events = true;
+      if (fanned.unleased.size > 0) signals.deliveries = true;
+      scheduler.enqueue(fanned.leased);
+      // Waiting rows for a webhook with room are worth a claim at once.
+      if ([...fanned.unleased].some((id) => !scheduler.isFull(id))) claims.forget();
+      leased = fanned.leased.length;
+      pump();
+    }
+
+    const limit = scheduler.claimSize();
+    const load = scheduler.load();
+    if (claims.pointless(load.full)) return result(fannedOut, leased, limit, false);
+    // Claim when there is room for a batch (or nothing is held), and not while results pile up
+    // faster than they are written: a crash re-sends what was not recorded, so keep that small.
+    if (!signals.deliveries || limit <= 0 || !scheduler.roomForClaim() || settings.unwritten() >= concurrency) {
+      return result(fannedOut, leased, limit, false);
+    }
+    signals.deliveries = false;
+    // Held to what each webhook had free, the claim may have left due rows behind.
+    const limitedPerWebhook = !scheduler.idle();
+    const claimed = await claims.claim(limit, load);
+    scheduler.enqueue(claimed);
+    // A webhook the claim filled up may have more due. Claim again at once (it is left out now,
+    // being full), so one webhook's long backlog cannot keep the others waiting.
+    const filled = claimed.some((item) => scheduler.isFull(item.row.webhook_id));
+    // A full claim may have left due deliveries behind, and so may one held per webhook: those
+    // are claimed as its attempts finish.
+    if (claimed.length === limit || limitedPerWebhook || filled) signals.deliveries = true;
+    pump();
+    return result(fannedOut, leased + claimed.length, limit, filled);
+  };
+}
