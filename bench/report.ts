@@ -1,6 +1,8 @@
-/** The keys every run writes, in report order, with their targets (issue 6). */
+import { median } from "./stats";
+
+/** The keys every run writes, in report order, with their targets (issues 6 and 12). */
 export const TARGETS: ReadonlyArray<{ key: string; target: string; met?: (value: number) => boolean }> = [
-  { key: "save_overhead_ratio", target: "≤ 1.25", met: (v) => v <= 1.25 },
+  { key: "save_overhead_ratio", target: "≤ 1.15", met: (v) => v <= 1.15 },
   { key: "save_overhead_ratio_dispatcher_on", target: "reported" },
   { key: "throughput_per_s", target: "reported" },
   { key: "ceiling_per_s", target: "reported" },
@@ -9,6 +11,13 @@ export const TARGETS: ReadonlyArray<{ key: string; target: string; met?: (value:
   { key: "latency_p99_ms", target: "≤ 50", met: (v) => v <= 50 },
   { key: "isolation_ratio", target: "≥ 0.8", met: (v) => v >= 0.8 },
   { key: "backlog_peak_rss_mb", target: "≤ 300", met: (v) => v <= 300 },
+  { key: "peer_throughput_per_s", target: "reported" },
+  { key: "peer_throughput_ratio", target: "≥ 2", met: (v) => v >= 2 },
+  { key: "peer_latency_p50_ms", target: "reported" },
+  { key: "peer_latency_p99_ms", target: "reported" },
+  { key: "peer_latency_p50_ratio", target: "≤ 0.8", met: (v) => v <= 0.8 },
+  { key: "peer_latency_p99_ratio", target: "≤ 0.8", met: (v) => v <= 0.8 },
+  { key: "peer_save_ratio", target: "≤ 1.0", met: (v) => v <= 1.0 },
 ];
 
 export type Verdict = "yes" | "NO" | "-" | "error" | "not run";
@@ -25,11 +34,35 @@ export function verdict(key: string, value: number | null, ran = true): Verdict 
   return entry.met(value) ? "yes" : "NO";
 }
 
-/** The final table: key, value, target, met? */
-export function formatTable(values: Record<string, number | null>, machine: string, ran: (key: string) => boolean = () => true): string {
-  const rows = [["key", "value", "target", "met?"], ...TARGETS.map(({ key, target }) => [key, values[key] === null || values[key] === undefined ? "n/a" : String(values[key]), target, verdict(key, values[key] ?? null, ran(key))])];
-  rows.push(["machine", machine, "", ""]);
-  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
+/** One key over the runs: `met` is judged on the median; `runs` counts the runs that measured it. */
+export interface Summary {
+  min: number | null;
+  median: number | null;
+  max: number | null;
+  target: string;
+  met: Verdict;
+  runs: number;
+}
+
+/** Min, median and max of one key's values (null where a run did not measure it). */
+export function summarize(key: string, values: ReadonlyArray<number | null>, ran: boolean, digits: number): Summary {
+  const measured = values.filter((value): value is number => value !== null && Number.isFinite(value));
+  const target = TARGETS.find((entry) => entry.key === key)?.target ?? "reported";
+  if (measured.length === 0) return { min: null, median: null, max: null, target, met: verdict(key, null, ran), runs: 0 };
+  const factor = 10 ** digits;
+  const mid = Math.round(median(measured) * factor) / factor;
+  return { min: Math.min(...measured), median: mid, max: Math.max(...measured), target, met: verdict(key, mid, ran), runs: measured.length };
+}
+
+/** The final table: key, min, median, max, target, met (on the median). */
+export function formatTable(summaries: Record<string, Summary>, runs: number, machine: string): string {
+  const show = (value: number | null) => (value === null ? "n/a" : String(value));
+  const header = ["key", "min", "median", "max", "target", `met (median of ${runs} run${runs === 1 ? "" : "s"})`];
+  const rows = [header, ...TARGETS.map(({ key }) => {
+    const s = summaries[key];
+    return [key, show(s.min), show(s.median), show(s.max), s.target, s.met];
+  })];
+  const widths = header.map((_, column) => Math.max(...rows.map((row) => row[column].length)));
   const line = (row: string[]) => row.map((cell, column) => cell.padEnd(widths[column])).join("  ").trimEnd();
-  return [line(rows[0]), widths.map((width) => "-".repeat(width)).join("  "), ...rows.slice(1).map(line)].join("\n");
+  return [line(rows[0]), widths.map((width) => "-".repeat(width)).join("  "), ...rows.slice(1).map(line), "", `machine: ${machine}`].join("\n");
 }

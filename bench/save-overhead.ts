@@ -4,6 +4,7 @@ import { createBenchDatabase } from "./database";
 import { waitUntilDrained } from "./drain";
 import { benchLogger, log } from "./progress";
 import type { ReceiverProcess } from "./receiver-client";
+import { createPeer, peerSettings, savePeerMessage, type Peer } from "./peer";
 import { saveMessage, seedScene } from "./scene";
 import { median, round } from "./stats";
 
@@ -12,6 +13,10 @@ export interface SaveOverheadResult {
   ratio: number;
   /** The same, with the dispatcher running (and sending) during the "with" saves. */
   ratioDispatcherOn: number;
+  /** Median save with the library (dispatcher off) ÷ median save-plus-enqueue of the peer; null when the peer could not run. */
+  peerRatio: number | null;
+  /** Why the peer could not run. */
+  peerError: Error | null;
   details: Record<string, number>;
 }
 
@@ -27,6 +32,11 @@ const SCOPE = "save-overhead";
  * competes with the saves for CPU, which is not a cost of the write path; the events the saves
  * record are drained between rounds (untimed) so the outbox does not grow without end. The
  * second figure has the dispatcher running, as in a host that sends from the same process.
+ *
+ * The peer's condition (see `peer.ts`) takes its turn in the main rounds: the same save with the
+ * library detached, then, after the commit, its event job added to the peer's queue (workers
+ * stopped, as the dispatcher is; its jobs are discarded between rounds, untimed). Each round runs
+ * the conditions in a rotated order.
  */
 export async function measureSaveOverhead(config: BenchConfig, receiver: ReceiverProcess): Promise<SaveOverheadResult> {
   const settings = config.saveOverhead;
@@ -54,21 +64,38 @@ export async function measureSaveOverhead(config: BenchConfig, receiver: Receive
       await drainer.close();
     };
 
-    log(SCOPE, `warming up (${settings.warmupSaves} saves of each kind)`);
-    await saves(settings.warmupSaves);
-    const warm = attach();
-    await saves(settings.warmupSaves);
-    await warm.close();
-    await drain();
+    let peerError: Error | null = null;
+    const peer: Peer | null = await createPeer(peerSettings(dataSource)).catch((error: Error) => {
+      peerError = error;
+      log(SCOPE, `the peer cannot run, measuring without it: ${error.message}`);
+      return null;
+    });
+    const peerSaves = async (count: number, samples: number[]) => {
+      if (!peer) return;
+      for (let i = 0; i < count; i += 1) {
+        const started = performance.now();
+        await savePeerMessage(peer, dataSource, scene, counter, `save-${counter}`);
+        samples.push(performance.now() - started);
+        counter += 1;
+      }
+      await peer.discard();
+    };
 
+    type Condition = "without" | "with" | "peer";
     const rounds = async (count: number, dispatcherOn: boolean) => {
       const without: number[] = [];
       const withLibrary: number[] = [];
+      const withPeer: number[] = [];
+      const conditions: Condition[] = dispatcherOn || !peer ? ["without", "with"] : ["without", "with", "peer"];
       for (let round = 0; round < count; round += 1) {
-        const order = round % 2 === 0 ? (["without", "with"] as const) : (["with", "without"] as const);
+        const order = conditions.map((_, i) => conditions[(i + round) % conditions.length]);
         for (const condition of order) {
           if (condition === "without") {
             await saves(settings.savesPerRound, without);
+            continue;
+          }
+          if (condition === "peer") {
+            await peerSaves(settings.savesPerRound, withPeer);
             continue;
           }
           const webhooks = attach();
@@ -78,17 +105,35 @@ export async function measureSaveOverhead(config: BenchConfig, receiver: Receive
           await drain();
         }
         const label = dispatcherOn ? "dispatcher on" : "dispatcher off";
-        log(SCOPE, `${label}: round ${round + 1}/${count}, median so far ${median(without).toFixed(3)} ms without, ${median(withLibrary).toFixed(3)} ms with`);
+        const peerPart = withPeer.length > 0 ? `, ${median(withPeer).toFixed(3)} ms peer save+enqueue` : "";
+        log(SCOPE, `${label}: round ${round + 1}/${count}, median so far ${median(without).toFixed(3)} ms without, ${median(withLibrary).toFixed(3)} ms with${peerPart}`);
       }
-      return { without: median(without), with: median(withLibrary) };
+      return { without: median(without), with: median(withLibrary), peer: withPeer.length > 0 ? median(withPeer) : null };
     };
 
-    const off = await rounds(settings.rounds, false);
-    const on = await rounds(settings.roundsDispatcherOn, true);
+    let off: Awaited<ReturnType<typeof rounds>>;
+    let on: Awaited<ReturnType<typeof rounds>>;
+    try {
+      log(SCOPE, `warming up (${settings.warmupSaves} saves of each kind)`);
+      await saves(settings.warmupSaves);
+      const warm = attach();
+      await saves(settings.warmupSaves);
+      await warm.close();
+      await drain();
+      await peerSaves(settings.warmupSaves, []);
+
+      off = await rounds(settings.rounds, false);
+      on = await rounds(settings.roundsDispatcherOn, true);
+    } finally {
+      await peer?.close();
+    }
     return {
       ratio: off.with / off.without,
       ratioDispatcherOn: on.with / on.without,
+      peerRatio: off.peer === null ? null : off.with / off.peer,
+      peerError,
       details: {
+        ...(off.peer === null ? {} : { save_median_ms_peer_save_and_enqueue: round(off.peer, 3) }),
         save_median_ms_without: round(off.without, 3),
         save_median_ms_with: round(off.with, 3),
         save_median_ms_without_dispatcher_on_run: round(on.without, 3),
