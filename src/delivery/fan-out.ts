@@ -37,8 +37,11 @@ export interface FanOutResult {
   unleased: Set<number>;
 }
 
-/** Fan a batch of events out to deliveries; `load` says what this dispatcher has room for. */
-export type FanOut = (load: Load) => Promise<FanOutResult>;
+/**
+ * Fan a batch of events out to deliveries. `load` tells what this dispatcher has room for; it is
+ * read once the events are locked, so attempts that finished meanwhile count as room.
+ */
+export type FanOut = (load: () => Load) => Promise<FanOutResult>;
 
 const toOutboxEvent = (row: EventRow): OutboxEvent => ({
   id: String(row.id),
@@ -97,7 +100,8 @@ export function createFanOut(settings: FanOutSettings): FanOut {
       const now = clock();
       const lease = new Date(now.getTime() + leaseMs);
       const ids = rows.map((row) => String(row.id));
-      const inserted = rowsOf<InsertedRow>(await manager.query(INSERT_DELIVERIES, [ids, now, lease, load.perWebhook, load.busy, load.held, load.room]));
+      const { perWebhook, busy, held, room } = load();
+      const inserted = rowsOf<InsertedRow>(await manager.query(INSERT_DELIVERIES, [ids, now, lease, perWebhook, busy, held, room]));
       const targeted = new Set(inserted.map((row) => String(row.event_id)));
       const wanted = rows.filter((row) => targeted.has(String(row.id))).map(toOutboxEvent);
       const bodies = wanted.length > 0 ? await buildAll(manager, wanted) : new Map<string, string | null>();

@@ -47,7 +47,7 @@ export function createPass(settings: PassSettings): () => Promise<PassResult> {
     let leased = 0;
     if (signals.events) {
       signals.events = false;
-      const fanned = await fanOut(scheduler.load());
+      const fanned = await fanOut(scheduler.load);
       fannedOut = fanned.events;
       // A full batch: more events may wait.
       if (fannedOut === batchSize) signals.events = true;
