@@ -62,13 +62,13 @@ export function createPass(settings: PassSettings): () => Promise<PassResult> {
     const limit = scheduler.claimSize();
     const load = scheduler.load();
     if (claims.pointless(load.full)) return result(fannedOut, leased, limit, false);
-    // Claim when there is room for a batch (or nothing is held), and not while results pile up
-    // faster than they are written: a crash re-sends what was not recorded, so keep that small.
+    // Claim when the low-water mark of room is free (always so when nothing is held), and not while
+    // results pile up faster than they are written: a crash re-sends what was not recorded.
     if (!signals.deliveries || limit <= 0 || !scheduler.roomForClaim() || settings.unwritten() >= concurrency) {
       return result(fannedOut, leased, limit, false);
     }
     signals.deliveries = false;
-    // Held to what each webhook had free, the claim may have left due rows behind.
+    // Holding some, the claim gives each webhook only what it has free.
     const limitedPerWebhook = !scheduler.idle();
     const claimed = await claims.claim(limit, load);
     scheduler.enqueue(claimed);
