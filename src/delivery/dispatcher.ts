@@ -6,7 +6,7 @@ import type { ClaimedRow } from "./claimed-row";
 import { createClaims } from "./claims";
 import { emitSafely } from "./emit-safely";
 import { createFanOut } from "./fan-out";
-import { createLoop, createWaker, type WorkSignals } from "./loop";
+import { createCommitWaker, createLoop, createWaker, type WorkSignals } from "./loop";
 import { createNotifier, type Notifier } from "./notifier";
 import { createOutcomeRecorder } from "./outcome-recorder";
 import { createPass } from "./pass";
@@ -61,6 +61,7 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
   const leaseMs = options.timeoutMs + options.leaseMarginMs;
   const signals: WorkSignals = { events: true, deliveries: true };
   const waker = createWaker();
+  const commits = createCommitWaker(waker);
   const scheduler = createScheduler(options);
   const attempts = createAttempts(options, logger);
   const claims = createClaims({ dataSource, logger, clock, leaseMs, pollIntervalMs: options.pollIntervalMs });
@@ -154,6 +155,7 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
     },
 
     async stop(timeoutMs = 10_000) {
+      commits.cancel();
       if (!loop.live()) return;
       await loop.stop();
       await claims.release(scheduler.drain());
@@ -174,9 +176,9 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
 
     wake() {
       signals.events = true;
-      waker.wake();
       // A running dispatcher here takes the work at once; others need telling only when none does.
       if (!loop.running()) notifier?.notify();
+      commits.committed();
     },
 
     async redeliver(deliveryId) {

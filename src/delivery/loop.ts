@@ -49,6 +49,47 @@ export function createWaker(): Waker {
   };
 }
 
+/** Commits closer together than this are a burst ... */
+const BURST_GAP_MS = 3;
+/** ... and gather this long before the fan-out that takes them. */
+const BURST_LINGER_MS = 10;
+
+/** Wake-ups for the host's commits. */
+export interface CommitWaker {
+  /** A commit recorded events: wake the loop, at once for a lone commit, a moment later in a burst. */
+  committed(): void;
+  /** Drop a wake-up still waiting (at stop). */
+  cancel(): void;
+}
+
+/**
+ * A lone commit wakes the loop at once. Commits in a burst (the host saving in a loop) gather a
+ * moment, so one fan-out takes many events at the cost of one (about a dozen queries whatever its
+ * size) instead of racing the host's own writes event by event.
+ */
+export function createCommitWaker(waker: Waker, now: () => number = () => performance.now()): CommitWaker {
+  /** When the last commit came. */
+  let lastAt = -Infinity;
+  /** The burst's wake-up, pending. */
+  let linger: NodeJS.Timeout | null = null;
+  return {
+    committed() {
+      const at = now();
+      const burst = at - lastAt < BURST_GAP_MS;
+      lastAt = at;
+      if (!burst) return waker.wake();
+      linger ??= setTimeout(() => {
+        linger = null;
+        waker.wake();
+      }, BURST_LINGER_MS);
+    },
+    cancel() {
+      if (linger) clearTimeout(linger);
+      linger = null;
+    },
+  };
+}
+
 export interface LoopSettings {
   /** One pass; resolves to whether to go again at once (more work is known to wait) rather than sleep. */
   pass: () => Promise<boolean>;

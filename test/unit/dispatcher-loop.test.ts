@@ -1,4 +1,4 @@
-import { createLoop, createWaker, type WorkSignals } from "../../src/delivery/loop";
+import { createCommitWaker, createLoop, createWaker, type WorkSignals } from "../../src/delivery/loop";
 
 describe("waker", () => {
   it("times out when nobody wakes it", async () => {
@@ -22,6 +22,43 @@ describe("waker", () => {
     waker.wake(); // several count as one
     expect(await waker.sleep(10_000)).toBe(false);
     expect(await waker.sleep(20)).toBe(true);
+  });
+});
+
+describe("commit waker", () => {
+  /** Whether the waker has a wake-up pending (a sleep of 0 ms tells without waiting). */
+  const woken = async (waker: ReturnType<typeof createWaker>) => !(await waker.sleep(0));
+
+  it("wakes at once for a lone commit, and a moment later for commits in a burst, once", async () => {
+    let now = 1_000;
+    const waker = createWaker();
+    const commits = createCommitWaker(waker, () => now);
+    commits.committed();
+    expect(await woken(waker)).toBe(true);
+    now += 1; // 1 ms after the last: a burst
+    commits.committed();
+    now += 1;
+    commits.committed();
+    expect(await woken(waker)).toBe(false); // gathering
+    const started = performance.now();
+    expect(await waker.sleep(5_000)).toBe(false); // the burst's one wake-up
+    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(await woken(waker)).toBe(false); // only one
+    now += 50; // a lone commit again
+    commits.committed();
+    expect(await woken(waker)).toBe(true);
+  });
+
+  it("drops the burst's wake-up on cancel()", async () => {
+    let now = 0;
+    const waker = createWaker();
+    const commits = createCommitWaker(waker, () => now);
+    commits.committed();
+    expect(await woken(waker)).toBe(true);
+    now += 1;
+    commits.committed();
+    commits.cancel();
+    expect(await waker.sleep(60)).toBe(true); // nothing came
   });
 });
 
