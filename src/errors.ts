@@ -52,6 +52,10 @@ export class NotFoundError extends WebhooksError {
 
 /** 401 with one of Chatwoot's sentences. */
 export class AuthError extends WebhooksError {
+  /** No token at all (or a blank one): answered as Chatwoot's sign-in failure, `{"errors": [message]}`. */
+  static signInRequired(): AuthError {
+    return new AuthError("You need to sign in or sign up before continuing.", "sign_in_required");
+  }
   static invalidToken(): AuthError {
     return new AuthError("Invalid Access Token", "invalid_token");
   }

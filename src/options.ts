@@ -23,9 +23,12 @@ export interface Principal {
 
 /**
  * Resolve the caller of a management API request. Return `null` for "no valid credentials"
- * (401 `Invalid Access Token`). The default looks up `api_access_token` (or a Bearer token) in
- * the library's `access_tokens` and `account_users` tables. An account id that cannot exist (not a
- * positive 32-bit integer in the path) is passed as 0, so the token is still checked first.
+ * (401 `Invalid Access Token` when the request carries an access token, Chatwoot's 401 sign-in
+ * failure when it carries none; see `readAccessToken`). The default looks up `api_access_token`
+ * (in any spelling, or a Bearer token) in the library's `access_tokens` and `account_users`
+ * tables. An account id that cannot exist (not a positive 32-bit integer in the path) is passed
+ * as 0, so the token is still checked first; such an account, or one not in `accounts`, is a 404
+ * once a principal is returned.
  */
 export type Authenticate = (req: Request, accountId: number) => Promise<Principal | null>;
 

@@ -11,7 +11,8 @@ export function hostErrorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, next) => {
     if (res.headersSent) return next(error);
     if (error instanceof WebhooksError) {
-      res.status(error.status).json({ error: error.message });
+      // Chatwoot words its sign-in failure (no token at all) as a list.
+      res.status(error.status).json(error.code === "sign_in_required" ? { errors: [error.message] } : { error: error.message });
       return;
     }
     const sqlState = error instanceof QueryFailedError ? String((error.driverError as { code?: unknown } | undefined)?.code ?? "") : "";

@@ -1,8 +1,8 @@
 import type { RequestHandler, Response } from "express";
 import type { DataSource } from "typeorm";
 import type { WebhooksContext } from "../context";
-import { AccessToken, AccountUser } from "../entities";
-import { AuthError } from "../errors";
+import { AccessToken, Account, AccountUser } from "../entities";
+import { AuthError, NotFoundError } from "../errors";
 import type { Authenticate, Principal } from "../options";
 import { readAccessToken } from "./access-token";
 import { parseId } from "../ids";
@@ -40,22 +40,29 @@ export function tokenAuthenticate(dataSource: DataSource): Authenticate {
 }
 
 /**
- * Runs before anything else on every management route (before the body is even parsed):
- * no or unknown token, or token headers that disagree (see `readAccessToken`) → `Invalid Access Token`; not a member of the account in the path (or no
- * such account, or an account id that is not a positive int4) → `You are not authorized to access
- * this account`; a member who is not an administrator → `You are not authorized to do this action`.
- * All three are 401, as in Chatwoot.
+ * Runs before anything else on every management route (before the body is even parsed), in
+ * Chatwoot's order (its API base controller authenticates, then finds the account, then checks
+ * the membership):
+ * 1. not authenticated: without a token → 401 `{"errors":["You need to sign in or sign up before
+ *    continuing."]}`; with an unknown token, or token headers that disagree (see
+ *    `readAccessToken`) → 401 `Invalid Access Token`;
+ * 2. no such account, or an account id that is not a positive int4 → 404 `Resource could not be found`;
+ * 3. not a member of the account → 401 `You are not authorized to access this account`;
+ * 4. a member who is not an administrator → 401 `You are not authorized to do this action`.
+ * A custom `authenticate` decides step 1 (returning null), so it may use other credentials.
  */
 export function requireAdministrator(ctx: WebhooksContext): RequestHandler {
-  const authenticate = ctx.options.authenticate ?? tokenAuthenticate(ctx.options.dataSource);
+  const { dataSource } = ctx.options;
+  const authenticate = ctx.options.authenticate ?? tokenAuthenticate(dataSource);
   return async (req, res, next) => {
     // Conflicting token headers are refused whoever authenticates (a custom `authenticate` too).
-    readAccessToken(req);
+    const token = readAccessToken(req);
     const accountId = parseId(req.params.account_id);
     // An impossible account id still gets its token checked first, as account 0 (which never exists).
     const principal = await authenticate(req, accountId ?? 0);
-    if (!principal) throw AuthError.invalidToken();
-    if (accountId === null || principal.role === null) throw AuthError.notInAccount();
+    if (!principal) throw token === null ? AuthError.signInRequired() : AuthError.invalidToken();
+    if (accountId === null || !(await dataSource.getRepository(Account).existsBy({ id: accountId }))) throw new NotFoundError();
+    if (principal.role === null) throw AuthError.notInAccount();
     if (principal.role !== "administrator") throw AuthError.notAdministrator();
     callers.set(res, { accountId, principal });
     next();

@@ -27,7 +27,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     if (error instanceof WebhooksError) {
-      res.status(error.status).json({ error: error.message });
+      // Chatwoot's sign-in failure is the one error it words as a list.
+      res.status(error.status).json(error.code === "sign_in_required" ? { errors: [error.message] } : { error: error.message });
       return;
     }
     const status = (error as { status?: unknown } | null)?.status;

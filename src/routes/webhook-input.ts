@@ -90,19 +90,33 @@ export interface FieldFailure {
 }
 
 /**
- * The webhook keys of a body: `{"webhook": {...}}`, or the same keys un-wrapped at the top level
- * (Rails' parameter wrapping). Other keys (`secret`, `account_id`, `webhook_type`, ...) are dropped.
- * No webhook key anywhere → 422 `param is missing or the value is empty: webhook`.
+ * The columns of a webhook (Chatwoot's, and our `enabled`): Rails' parameter wrapping moves
+ * top-level keys with these names under `webhook`, and only these.
+ */
+const MODEL_COLUMNS: ReadonlySet<string> = new Set(["id", "account_id", "inbox_id", "url", "name", "subscriptions", "webhook_type", "secret", "created_at", "updated_at", "enabled"]);
+
+/**
+ * The webhook keys of a body, read as Chatwoot's `params.require(:webhook).permit(...)` reads
+ * them. The body is `{"webhook": {...}}`, or un-wrapped keys that name webhook columns (Rails'
+ * parameter wrapping; `{"url": ...}`, but also `{"secret": ...}`). A `webhook` that is missing,
+ * empty or not an object → 422 `param is missing or the value is empty: webhook`. Keys the API
+ * does not write (`secret`, `account_id`, `webhook_type`, unknown ones) are then dropped, as strong
+ * parameters drop them: an update of only such keys changes nothing and succeeds; a create has
+ * no `url` and fails its validation.
  */
 export function readWebhookParams(body: unknown): Partial<Record<WebhookAttribute, unknown>> {
-  const source = isPlainObject(body) && isPlainObject(body.webhook) ? body.webhook : body;
-  const params: Partial<Record<WebhookAttribute, unknown>> = {};
-  if (isPlainObject(source)) {
-    for (const attribute of WEBHOOK_ATTRIBUTES) {
-      if (Object.hasOwn(source, attribute)) params[attribute] = flatten(source[attribute]);
-    }
+  let source: Record<string, unknown>;
+  if (isPlainObject(body) && Object.hasOwn(body, "webhook")) {
+    if (!isPlainObject(body.webhook) || Object.keys(body.webhook).length === 0) throw new ParameterMissingError("webhook");
+    source = body.webhook;
+  } else {
+    if (!isPlainObject(body) || !Object.keys(body).some((key) => MODEL_COLUMNS.has(key))) throw new ParameterMissingError("webhook");
+    source = body;
   }
-  if (Object.keys(params).length === 0) throw new ParameterMissingError("webhook");
+  const params: Partial<Record<WebhookAttribute, unknown>> = {};
+  for (const attribute of WEBHOOK_ATTRIBUTES) {
+    if (Object.hasOwn(source, attribute)) params[attribute] = flatten(source[attribute]);
+  }
   return params;
 }
 

@@ -233,9 +233,9 @@ describe("demo host app", () => {
   });
 
   describe("authentication", () => {
-    it("answers 401 Invalid Access Token without or with an unknown token", async () => {
+    it("answers 401 sign-in required without a token and Invalid Access Token with an unknown one (Chatwoot's answers)", async () => {
       const none = await request(app).post(messagesPath()).send({ content: "x" });
-      expect([none.status, none.body]).toEqual([401, { error: "Invalid Access Token" }]);
+      expect([none.status, none.body]).toEqual([401, { errors: ["You need to sign in or sign up before continuing."] }]);
       const unknown = await post(messagesPath(), "nope").send({ content: "x" });
       expect([unknown.status, unknown.body]).toEqual([401, { error: "Invalid Access Token" }]);
       for (const path of ["/api/v1/accounts/1/contacts", "/api/v1/accounts/1/conversations", "/api/v1/accounts/1/conversations/1/toggle_status"]) {
@@ -244,6 +244,15 @@ describe("demo host app", () => {
       }
       const patch = await request(app).patch(`/api/v1/accounts/1/messages/${foreign.messageId}`).send({ content: "x" });
       expect(patch.status).toBe(401);
+    });
+
+    it("answers 404 for an account that does not exist, once the token is known", async () => {
+      for (const accountId of [3, 999]) {
+        const res = await post(messagesPath(1, accountId)).send({ content: "x" });
+        expect([accountId, res.status, res.body]).toEqual([accountId, 404, { error: "Resource could not be found" }]);
+      }
+      const unknown = await post(messagesPath(1, 999), "nope").send({ content: "x" });
+      expect([unknown.status, unknown.body]).toEqual([401, { error: "Invalid Access Token" }]);
     });
 
     it("refuses a user of another account with 401, even for the path of their own rows", async () => {

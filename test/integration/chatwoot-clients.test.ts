@@ -212,6 +212,41 @@ describe("real Chatwoot clients", () => {
       expect(await dumpTable(db.dataSource, "webhooks")).toEqual([]);
     });
 
+    // Issue 16 item 7: Rails reads form bodies into the same params (`webhook[url]`, `webhook[subscriptions][]`).
+    it("reads application/x-www-form-urlencoded bodies with Rails' bracketed names", async () => {
+      const form = (fields: Array<[string, string]>) => fields.map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`).join("&");
+      const created = await request(api.server)
+        .post(list())
+        .set(asAdmin())
+        .set("Content-Type", "application/x-www-form-urlencoded; charset=UTF-8")
+        .send(form([["webhook[url]", "https://form.example.com/hook?a=1&b=2"], ["webhook[name]", "Form"], ["webhook[subscriptions][]", "message_created"], ["webhook[subscriptions][]", "conversation_created"], ["webhook[inbox_id]", String(acme.inbox.id)]]));
+      expect(created.status).toBe(200);
+      expect(created.body.payload.webhook).toMatchObject({ url: "https://form.example.com/hook?a=1&b=2", name: "Form", subscriptions: ["message_created", "conversation_created"], inbox: { id: acme.inbox.id } });
+      const id = created.body.payload.webhook.id;
+      const patched = await request(api.server).patch(list(`/${id}`)).set(asAdmin()).type("form").send("webhook[name]=Renamed");
+      expect([patched.status, patched.body.payload.webhook.name, patched.body.payload.webhook.subscriptions]).toEqual([200, "Renamed", ["message_created", "conversation_created"]]);
+      // Un-wrapped names are taken too (Rails wraps only JSON; accepting them is ours).
+      const unwrapped = await request(api.server).put(list(`/${id}`)).set({ "Api-Access-Token": acme.adminToken }).type("form").send("name=Plain");
+      expect([unwrapped.status, unwrapped.body.payload.webhook.name]).toEqual([200, "Plain"]);
+      expect((await db.dataSource.getRepository(Webhook).findOneByOrFail({ id })).name).toBe("Plain");
+    });
+
+    it("reads a form body only from a request that carries a token header (no cross-site form posts)", async () => {
+      const dataSource = await db.open();
+      // A host that trusts a cookie, as a browser sends it with any cross-site form post.
+      const cookieHost = buildApi(dataSource, { authenticate: async (req) => (req.get("cookie") === "session=admin" ? { userId: 1, role: "administrator" } : null) });
+      try {
+        const res = await request(cookieHost.server).post(list()).set("Cookie", "session=admin").type("form").send("webhook[url]=https%3A%2F%2Fcsrf.example.com");
+        expect([res.status, res.body]).toEqual([422, { error: "param is missing or the value is empty: webhook" }]);
+        expect(await dumpTable(db.dataSource, "webhooks")).toEqual([]);
+        // The same host still takes JSON from that client, which a cross-site form cannot send.
+        expect((await request(cookieHost.server).post(list()).set("Cookie", "session=admin").send({ url: "https://json.example.com" })).status).toBe(200);
+      } finally {
+        await cookieHost.close();
+        await dataSource.destroy();
+      }
+    });
+
     it("takes no other format, and leaves the host's own paths as they came", async () => {
       const webhook = await makeWebhook(db.dataSource, acme.account.id, "https://xml.example.com");
       const xml = await request(api.server).get(list(`/${webhook.id}.xml`)).set(asAdmin());

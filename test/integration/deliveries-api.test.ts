@@ -255,17 +255,17 @@ describe("delivery log API", () => {
         ["get", `${base(acme, hook)}/${logged[0].id}`],
         ["post", `${base(acme, hook)}/${logged[0].id}/redeliver`],
       ];
-      const callers: Array<[Record<string, string>, string]> = [
-        [{ api_access_token: acme.agentToken }, "You are not authorized to do this action"],
-        [{}, "Invalid Access Token"],
-        [{ api_access_token: "wrong" }, "Invalid Access Token"],
-        [asAdmin(other), "You are not authorized to access this account"],
+      const callers: Array<[Record<string, string>, object]> = [
+        [{ api_access_token: acme.agentToken }, { error: "You are not authorized to do this action" }],
+        [{}, { errors: ["You need to sign in or sign up before continuing."] }],
+        [{ api_access_token: "wrong" }, { error: "Invalid Access Token" }],
+        [asAdmin(other), { error: "You are not authorized to access this account" }],
       ];
       const attemptsBefore = await dumpTable(db.dataSource, "webhook_attempts");
       for (const [method, url] of urls) {
-        for (const [headers, error] of callers) {
+        for (const [headers, body] of callers) {
           const res = await request(api.server)[method](url).set(headers);
-          expect([method, url, res.status, res.body]).toEqual([method, url, 401, { error }]);
+          expect([method, url, res.status, res.body]).toEqual([method, url, 401, body]);
         }
       }
       expect(await dumpTable(db.dataSource, "webhook_attempts")).toEqual(attemptsBefore);

@@ -8,6 +8,7 @@ import { createTestDatabase, describeWithPostgres, type TestDatabase } from "../
 import { makeAccount, makeInbox, makeUser, makeWebhook } from "../helpers/fixtures";
 
 const BASE58_24 = /^[1-9A-HJ-NP-Za-km-z]{24}$/;
+const SIGN_IN_REQUIRED = { errors: ["You need to sign in or sign up before continuing."] };
 const W_KEYS = ["id", "name", "url", "account_id", "subscriptions", "secret", "enabled", "disabled_reason"];
 const W_KEYS_WITH_INBOX = ["id", "name", "url", "account_id", "subscriptions", "secret", "inbox", "enabled", "disabled_reason"];
 
@@ -75,30 +76,41 @@ describe("webhooks management API", () => {
       expect(await dumpTable(db.dataSource, "webhooks")).toEqual(before);
     });
 
-    it("answers 401 'Invalid Access Token' without a token or with an unknown one", async () => {
-      const missing = await request(api.server).get(path(acme));
-      expect(missing.status).toBe(401);
-      expect(missing.body).toEqual({ error: "Invalid Access Token" });
+    // Chatwoot: no token at all is devise's sign-in failure (Api::BaseController authenticates by
+    // access token only when one is present); an unknown one is AccessTokenAuthHelper's 401.
+    it("answers 401 sign-in required without a token, and 'Invalid Access Token' with an unknown one", async () => {
+      for (const headers of [{}, { api_access_token: "" }, { "Api-Access-Token": "  " }, { Authorization: `Basic ${acme.adminToken}` }, { Authorization: "Bearer" }]) {
+        const missing = await request(api.server).get(path(acme)).set(headers);
+        expect([headers, missing.status, missing.body]).toEqual([headers, 401, SIGN_IN_REQUIRED]);
+      }
       const unknown = await request(api.server).get(path(acme)).set("api_access_token", "nope");
       expect(unknown.status).toBe(401);
       expect(unknown.body).toEqual({ error: "Invalid Access Token" });
       const badBearer = await request(api.server).get(path(acme)).set("Authorization", "Bearer nope");
       expect(badBearer.body).toEqual({ error: "Invalid Access Token" });
-      const basic = await request(api.server).get(path(acme)).set("Authorization", `Basic ${acme.adminToken}`);
-      expect(basic.body).toEqual({ error: "Invalid Access Token" });
     });
 
-    it("answers 401 'not authorized to access this account' to a user of another account, and for missing or impossible accounts", async () => {
+    it("answers 401 'not authorized to access this account' to a user of another account", async () => {
       const foreign = await request(api.server).get(path(acme)).set(asAdmin(other));
       expect(foreign.status).toBe(401);
       expect(foreign.body).toEqual({ error: "You are not authorized to access this account" });
+    });
+
+    // Chatwoot's order (Api::V1::Accounts::BaseController): authenticate, then Account.find (404),
+    // then the membership check (401).
+    it("answers 404 for an account that does not exist or is not a number, after checking the token", async () => {
       for (const accountId of ["999999", "0", "-1", "abc", "1.5", "99999999999", "2147483648"]) {
         const res = await request(api.server).get(`/api/v1/accounts/${accountId}/webhooks`).set(asAdmin(acme));
-        expect([accountId, res.status, res.body]).toEqual([accountId, 401, { error: "You are not authorized to access this account" }]);
+        expect([accountId, res.status, res.body]).toEqual([accountId, 404, { error: "Resource could not be found" }]);
+        const agent = await request(api.server).post(`/api/v1/accounts/${accountId}/webhooks`).set("api_access_token", acme.agentToken).send({ url: "https://x.example.com" });
+        expect([accountId, agent.status, agent.body]).toEqual([accountId, 404, { error: "Resource could not be found" }]);
       }
       // The token is still checked first.
       const noToken = await request(api.server).get("/api/v1/accounts/abc/webhooks");
-      expect(noToken.body).toEqual({ error: "Invalid Access Token" });
+      expect([noToken.status, noToken.body]).toEqual([401, SIGN_IN_REQUIRED]);
+      const badToken = await request(api.server).get("/api/v1/accounts/999999/webhooks").set("api_access_token", "nope");
+      expect([badToken.status, badToken.body]).toEqual([401, { error: "Invalid Access Token" }]);
+      expect(await dumpTable(db.dataSource, "webhooks")).toEqual([]);
     });
 
     it("accepts Authorization: Bearer <token>, alone or next to api_access_token", async () => {
@@ -113,7 +125,7 @@ describe("webhooks management API", () => {
       expect(res.status).toBe(401);
       expect(res.body).toEqual({ error: "You are not authorized to do this action" });
       const anonymous = await request(api.server).post(path(acme)).set("Content-Type", "application/json").send("{{{");
-      expect(anonymous.body).toEqual({ error: "Invalid Access Token" });
+      expect(anonymous.body).toEqual(SIGN_IN_REQUIRED);
     });
 
     it("leaves the host's own routes under /accounts alone", async () => {
@@ -132,8 +144,11 @@ describe("webhooks management API", () => {
         expect((await request(custom.server).get(path(acme)).set("x-user", "boss")).status).toBe(200);
         expect((await request(custom.server).get(path(acme)).set("x-user", "staff")).body).toEqual({ error: "You are not authorized to do this action" });
         expect((await request(custom.server).get(path(acme)).set("api_access_token", acme.adminToken)).body).toEqual({ error: "Invalid Access Token" });
+        expect((await request(custom.server).get(path(acme))).body).toEqual(SIGN_IN_REQUIRED);
+        // Its answer comes before the account lookup, as Chatwoot authenticates before finding the account.
+        expect((await request(custom.server).get("/api/v1/accounts/999999/webhooks").set("x-user", "boss")).body).toEqual({ error: "Resource could not be found" });
       });
-      expect(seen).toEqual([acme.account.id, acme.account.id, acme.account.id]);
+      expect(seen).toEqual([acme.account.id, acme.account.id, acme.account.id, acme.account.id, 999999]);
     });
   });
 
@@ -402,6 +417,14 @@ describe("webhooks management API", () => {
       expect(none.body).toEqual({ error: "param is missing or the value is empty: webhook" });
     });
 
+    it("answers a create of only keys it does not write as Chatwoot does: the webhook has no url", async () => {
+      for (const body of [{ webhook: { secret: "x" } }, { secret: "x", account_id: other.account.id, webhook_type: 1 }]) {
+        const res = await request(api.server).post(path(acme)).set(asAdmin(acme)).send(body);
+        expect([body, res.status, res.body]).toEqual([body, 422, { message: "Url is invalid", attributes: ["url"] }]);
+      }
+      expect(await dumpTable(db.dataSource, "webhooks")).toEqual([]);
+    });
+
     describe("address policy", () => {
       it("rejects literal private addresses and localhost by default, but not other host names (checked when sending)", async () => {
         for (const url of ["http://192.168.1.10:8000/webhook", "http://[::1]:3000/webhook", "http://127.0.0.1/", "http://0x7f.1/", "http://2130706433/", "http://localhost:3000/webhook"]) {
@@ -478,6 +501,23 @@ describe("webhooks management API", () => {
       const row = await rowOf(webhook.id);
       expect(row).toMatchObject({ name: "Renamed", url: "https://hello.com", subscriptions: ["contact_created"], secret: webhook.secret, inboxId: acme.inbox.id });
       expect(row.updatedAt.getTime()).toBeGreaterThan(webhook.updatedAt.getTime());
+    });
+
+    // Chatwoot's webhooks_controller permits url, name, subscriptions and inbox_id; strong
+    // parameters drop the rest, and Rails wraps un-wrapped keys that are webhook columns.
+    it("answers 200 and changes nothing for a body of keys it does not write (Rails' strong parameters)", async () => {
+      const webhook = await makeWebhook(db.dataSource, acme.account.id, "https://hello.com", { name: "Keep" });
+      const before = await dumpTable(db.dataSource, "webhooks");
+      for (const body of [{ webhook: { secret: "x" } }, { secret: "x" }, { webhook: { account_id: other.account.id, webhook_type: 1 } }, { account_id: other.account.id }, { webhook: { unknown: true } }]) {
+        for (const method of ["patch", "put"] as const) {
+          const res = await request(api.server)[method](path(acme, `/${webhook.id}`)).set(asAdmin(acme)).send(body);
+          expect([body, method, res.status, res.body.payload?.webhook?.secret, res.body.payload?.webhook?.name]).toEqual([body, method, 200, webhook.secret, "Keep"]);
+        }
+      }
+      expect(await dumpTable(db.dataSource, "webhooks")).toEqual(before);
+      // Keys that are neither webhook columns nor wrapped are still no webhook parameter at all.
+      const nothing = await request(api.server).patch(path(acme, `/${webhook.id}`)).set(asAdmin(acme)).send({ unknown: true });
+      expect([nothing.status, nothing.body]).toEqual([422, { error: "param is missing or the value is empty: webhook" }]);
     });
 
     it("keeps subscriptions when they are sent as null, clears name and inbox when those are null", async () => {

@@ -33,10 +33,10 @@ export function clearToken() {
   }
 }
 
-/** A non-2xx answer. `body` is the parsed JSON error (`{message, attributes}` or `{error}`). */
+/** A non-2xx answer. `body` is the parsed JSON error (`{message, attributes}`, `{error}` or `{errors: [...]}`). */
 export class ApiError extends Error {
   constructor(status, body) {
-    const text = body && typeof body === "object" ? body.message || body.error : null;
+    const text = body && typeof body === "object" ? body.message || body.error || (Array.isArray(body.errors) ? body.errors[0] : null) : null;
     super(typeof text === "string" && text ? text : `The server answered ${status}.`);
     this.name = "ApiError";
     this.status = status;
