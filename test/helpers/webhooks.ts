@@ -12,6 +12,15 @@ export function testWebhooks(dataSource: DataSource, overrides: Partial<Webhooks
   return createWebhooks({ dataSource, allowPrivateNetwork: true, pollIntervalMs: 50, timeoutMs: 2000, logger: quiet, ...overrides });
 }
 
+/** Run the dispatcher by hand until nothing is left to fan out or attempt (fails after 50 passes). */
+export async function settle(webhooks: Webhooks): Promise<void> {
+  for (let i = 0; i < 50; i += 1) {
+    const { fannedOut, attempted } = await webhooks.dispatcher.runOnce();
+    if (fannedOut === 0 && attempted === 0) return;
+  }
+  throw new Error("dispatcher did not settle");
+}
+
 /** Wait until `check` returns true (polling every 20 ms), or fail after `timeoutMs`. */
 export async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 10000, what = "condition"): Promise<void> {
   const deadline = Date.now() + timeoutMs;

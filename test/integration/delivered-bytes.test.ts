@@ -7,7 +7,7 @@ import type { Webhooks } from "../../src/create-webhooks";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
 import { makeScene, makeWebhook, newMessage } from "../helpers/fixtures";
 import { startReceiver, type Receiver } from "../helpers/receiver";
-import { testWebhooks } from "../helpers/webhooks";
+import { testWebhooks, settle as settleDispatcher } from "../helpers/webhooks";
 
 describe("delivered bytes", () => {
   let db: TestDatabase;
@@ -26,13 +26,7 @@ describe("delivered bytes", () => {
     await db.drop();
   });
 
-  const settle = async () => {
-    for (let i = 0; i < 50; i += 1) {
-      const { fannedOut, attempted } = await webhooks.dispatcher.runOnce();
-      if (fannedOut === 0 && attempted === 0) return;
-    }
-    throw new Error("dispatcher did not settle");
-  };
+  const settle = () => settleDispatcher(webhooks);
 
   it("keeps previous_value before current_value in changed_attributes (app/listeners/webhook_listener.rb, ActiveModel's previous_changes)", async () => {
     const scene = await makeScene(db.dataSource);

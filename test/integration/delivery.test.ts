@@ -4,7 +4,7 @@ import { createTestDatabase, type TestDatabase } from "../helpers/database";
 import { makeAccount, makeConversation, makeContact, makeInbox, makeScene, makeUser, makeWebhook, newMessage } from "../helpers/fixtures";
 import { startReceiver, type Receiver } from "../helpers/receiver";
 import { verifyBothSignatures } from "../helpers/signatures";
-import { eventually, testWebhooks } from "../helpers/webhooks";
+import { eventually, testWebhooks, settle as settleDispatcher } from "../helpers/webhooks";
 
 describe("ORM-triggered delivery", () => {
   let db: TestDatabase;
@@ -33,14 +33,7 @@ describe("ORM-triggered delivery", () => {
   });
 
   const bodies = () => receiver.requests.map((request) => JSON.parse(request.body));
-  const settle = async () => {
-    // Run the dispatcher by hand until nothing is left to fan out or attempt.
-    for (let i = 0; i < 50; i += 1) {
-      const { fannedOut, attempted } = await webhooks.dispatcher.runOnce();
-      if (fannedOut === 0 && attempted === 0) return;
-    }
-    throw new Error("dispatcher did not settle");
-  };
+  const settle = () => settleDispatcher(webhooks);
 
   it("sends message_created, signed both ways, when a message is saved", async () => {
     const scene = await makeScene(db.dataSource);

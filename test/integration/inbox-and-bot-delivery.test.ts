@@ -15,7 +15,7 @@ import express from "express";
 import request from "supertest";
 import { makeUser } from "../helpers/fixtures";
 import { verifyBothSignatures } from "../helpers/signatures";
-import { testWebhooks } from "../helpers/webhooks";
+import { testWebhooks, settle as settleDispatcher } from "../helpers/webhooks";
 
 describe("API-channel inbox and agent-bot delivery", () => {
   let db: TestDatabase;
@@ -44,13 +44,7 @@ describe("API-channel inbox and agent-bot delivery", () => {
     await db.drop();
   });
 
-  const settle = async () => {
-    for (let i = 0; i < 50; i += 1) {
-      const { fannedOut, attempted } = await webhooks.dispatcher.runOnce();
-      if (fannedOut === 0 && attempted === 0) return;
-    }
-    throw new Error("dispatcher did not settle");
-  };
+  const settle = () => settleDispatcher(webhooks);
   const events = (receiver: Receiver) => receiver.requests.map((request) => JSON.parse(request.body).event as string);
 
   /** An account with an account webhook, an API inbox whose webhook_url is `inboxHook`, and a conversation in it. */
