@@ -44,7 +44,6 @@ export function agentBotsRoutes(ctx: WebhooksContext): Router {
           outgoingUrl: changes.outgoingUrl ?? null,
           botType: 0,
           botConfig: changes.botConfig ?? {},
-          secret: generateSecret(),
         }),
       );
       await manager.save(manager.create(AccessToken, { agentBotId: created.id, userId: null, token: generateSecret() }));
@@ -61,8 +60,7 @@ export function agentBotsRoutes(ctx: WebhooksContext): Router {
     if (changes.description !== undefined) bot.description = changes.description;
     if (changes.outgoingUrl !== undefined) bot.outgoingUrl = changes.outgoingUrl;
     if (changes.botConfig !== undefined) bot.botConfig = changes.botConfig;
-    await dataSource.getRepository(AgentBot).save(bot);
-    res.json(await render(await mustFind(accountId, String(bot.id), "own")));
+    res.json(await render(await dataSource.getRepository(AgentBot).save(bot)));
   };
   router.patch("/:id", update);
   router.put("/:id", update);
@@ -100,12 +98,14 @@ export function inboxBotRoutes(ctx: WebhooksContext): Router {
     const inbox = await mustFindInbox(accountId, String(req.params.inbox_id));
     const body = (typeof req.body === "object" && req.body !== null ? req.body : {}) as Record<string, unknown>;
     const raw = body.agent_bot;
-    if (raw !== undefined && raw !== null && raw !== "" && typeof raw !== "number" && typeof raw !== "string") {
+    // Absent, null or "" disconnects; anything else must name a bot.
+    const connect = raw !== undefined && raw !== null && raw !== "";
+    if (connect && typeof raw !== "number" && typeof raw !== "string") {
       throw new ValidationError([{ attribute: "agent_bot", message: "Agent bot is invalid" }]);
     }
-    const botId = raw === undefined || raw === null || raw === "" ? null : parseId(String(raw));
     await dataSource.transaction(async (manager) => {
-      if (raw !== undefined && raw !== null && raw !== "") {
+      if (connect) {
+        const botId = parseId(String(raw));
         const bot = botId === null ? null : await findAgentBot(manager, accountId, botId, "visible");
         if (!bot) throw new NotFoundError();
         const existing = await manager.findOneBy(AgentBotInbox, { inboxId: inbox.id });

@@ -30,7 +30,6 @@ export async function listDeliveries(
   dataSource: DataSource,
   filter: { accountId: number; webhookIds: number[]; status: DeliveryStatus | null; page: number; perPage: number },
 ): Promise<DeliveryPage> {
-  if (filter.webhookIds.length === 0) return { deliveries: [], count: 0 };
   const query = dataSource
     .createQueryBuilder(WebhookDelivery, "delivery")
     .where("delivery.webhookId = ANY(:webhookIds) AND delivery.accountId = :accountId", filter);
@@ -49,7 +48,6 @@ export async function listDeliveries(
  * delivery of another target or another account is as unknown as a missing one.
  */
 export function findDelivery(dataSource: DataSource, accountId: number, webhookIds: number[], deliveryId: string): Promise<WebhookDelivery | null> {
-  if (webhookIds.length === 0) return Promise.resolve(null);
   return dataSource
     .createQueryBuilder(WebhookDelivery, "delivery")
     .innerJoin(Webhook, "webhook", "webhook.id = delivery.webhookId AND webhook.accountId = :accountId", { accountId })

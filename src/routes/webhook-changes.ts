@@ -1,13 +1,11 @@
 import type { WebhooksContext } from "../context";
 import type { Webhook } from "../entities";
 import { ValidationError } from "../errors";
-import { forbiddenLiteralHost } from "../security/address-policy";
 import type { WebhookEventName } from "../types";
 import { readWebhookParams, toInboxId, validateWebhookInput, type FieldFailure } from "./webhook-input";
 import { MESSAGES, WEBHOOK_ATTRIBUTES } from "./webhook-messages";
 import { isInboxOfAccount, isUrlTaken } from "./webhook-queries";
-import { PRIVATE_ADDRESS_REASON } from "./target-url";
-import { parseWebhookUrl } from "./webhook-url";
+import { isAcceptedTargetUrl, PRIVATE_ADDRESS_REASON } from "./target-url";
 
 /** What a valid create or update request sets; absent keys stay as they are. */
 export interface WebhookChanges {
@@ -33,7 +31,7 @@ export async function resolveWebhookChanges(ctx: WebhooksContext, accountId: num
 
   if (input.url !== undefined && !failed("url")) {
     // A literal forbidden address (or localhost) fails now; other host names are checked on every attempt.
-    if (forbiddenLiteralHost(parseWebhookUrl(input.url) as URL, { allowPrivateNetwork, allowedCidrs })) {
+    if (!isAcceptedTargetUrl(input.url, { allowPrivateNetwork, allowedCidrs })) {
       failures.push({ attribute: "url", message: MESSAGES.urlInvalid, reason: PRIVATE_ADDRESS_REASON });
     } else if (await isUrlTaken(dataSource, accountId, input.url as string, existing?.id ?? null)) {
       failures.push({ attribute: "url", message: MESSAGES.urlTaken });
