@@ -23,17 +23,14 @@ export interface AttemptedDelivery {
 export interface Policy {
   /** Delays before attempts 2, 3, ... of account webhooks and API inboxes. */
   schedule: readonly number[];
-  /** The same for agent bots (no jitter; only {@link isBotRetryable} failures are retried). Default 3 s, 3 s. */
-  botSchedule?: readonly number[];
+  /** The same for agent bots (no jitter; only {@link isBotRetryable} failures are retried). */
+  botSchedule: readonly number[];
   jitter: number;
   random: () => number;
 }
 
-/** Chatwoot's agent-bot retries: three attempts, 3 s apart. */
-export const DEFAULT_BOT_SCHEDULE: readonly number[] = [3000, 3000];
-
 /** What {@link judge} returns: the attempt as recorded, plus what the recorder acts on. */
-export type JudgedAttempt = AttemptRecord & { gone: boolean; subjectId?: number | null };
+export type JudgedAttempt = AttemptRecord & { gone: boolean; subjectId: number | null };
 
 /**
  * What an attempt's outcome means for its delivery (pure). A 2xx completes it. A scheduled
@@ -56,7 +53,7 @@ export function judge(delivery: AttemptedDelivery, outcome: DeliveryOutcome, att
     next = delivery.status === "pending" ? delivery.next_attempt_at : null;
   } else if (gone || isAddressRefusal(outcome) || (bot && !isBotRetryable(outcome))) deliveryStatus = "failed";
   else {
-    const schedule = bot ? (policy.botSchedule ?? DEFAULT_BOT_SCHEDULE) : policy.schedule;
+    const schedule = bot ? policy.botSchedule : policy.schedule;
     next = nextAttemptAt({ attempt, schedule, now, jitter: bot ? 0 : policy.jitter, random: policy.random, status: outcome.status, retryAfter: outcome.retryAfter });
     deliveryStatus = next ? "pending" : "failed";
   }
