@@ -7,6 +7,8 @@ export * from "./types";
 export type { AttemptRecord, DeliveryOutcome, WebhooksEventMap, WebhooksEvents } from "./context";
 export * from "./entities";
 export { MIGRATIONS } from "./migrations";
+export { useLibrarySchema, tablesOf } from "./tables";
+export type { Tables } from "./tables";
 export { pgliteDriver, isEmbeddedDriver } from "./embedded/pglite-driver";
 export type { PGliteLike } from "./embedded/pglite-driver";
 export type { Dispatcher, DispatcherStats } from "./delivery/dispatcher";

@@ -1,4 +1,5 @@
 import type { DataSource } from "typeorm";
+import { librarySchemaOf, quoteIdentifier } from "./tables";
 
 /** What each of the library's migrations leaves behind, newest last: a table, or `table.column`. */
 const EXPECTED = ["webhooks", "webhook_events", "webhook_deliveries", "webhook_attempts", "webhook_deliveries.parked", "channel_api", "agent_bot_inboxes"];
@@ -13,8 +14,10 @@ export const MIGRATIONS_MISSING =
  * does not matter how the migrations were run); empty when everything is there.
  */
 export async function missingSchema(dataSource: DataSource): Promise<string[]> {
-  const tables = EXPECTED.filter((item) => !item.includes("."));
-  const columns = EXPECTED.filter((item) => item.includes(".")).map((item) => item.split(".") as [string, string]);
+  const schema = librarySchemaOf(dataSource);
+  const qualify = (table: string) => (schema === null ? table : `${quoteIdentifier(schema)}.${table}`);
+  const tables = EXPECTED.filter((item) => !item.includes(".")).map(qualify);
+  const columns = EXPECTED.filter((item) => item.includes(".")).map((item) => item.split(".") as [string, string]).map(([table, column]) => [qualify(table), column]);
   const [row] = (await dataSource.query(
     `SELECT array(SELECT t FROM unnest($1::text[]) AS t WHERE to_regclass(t) IS NULL) AS tables,
             array(SELECT c.t || '.' || c.col FROM unnest($2::text[], $3::text[]) AS c(t, col)

@@ -123,3 +123,20 @@ export async function inLibrarySchema(queryRunner: QueryRunner, body: () => Prom
     throw error;
   }
 }
+
+const statements = new WeakMap<Tables, Map<(tables: Tables) => string, string>>();
+
+/** A statement's text for these tables, built once (so named prepared statements and plan caches see one text). */
+export function statement(tables: Tables, build: (tables: Tables) => string): string {
+  let built = statements.get(tables);
+  if (!built) statements.set(tables, (built = new Map()));
+  let text = built.get(build);
+  if (text === undefined) built.set(build, (text = build(tables)));
+  return text;
+}
+
+/** `statement()` bound to one DataSource's tables: `sql(CLAIM_DELIVERIES)`. */
+export function statementsOf(dataSource: DataSource): (build: (tables: Tables) => string) => string {
+  const tables = tablesOf(dataSource);
+  return (build) => statement(tables, build);
+}

@@ -6,6 +6,7 @@ import type { ClaimedRow, LeasedDelivery } from "./claimed-row";
 import { rowsOf } from "./rows";
 import type { Load } from "./scheduler";
 import { CLAIM_DELIVERIES, CLAIM_ONE, DELIVERY_STATE, RELEASE_LEASES } from "./sql/claim-deliveries";
+import { statementsOf } from "../tables";
 
 /**
  * The empty-claim skip rule. A claim that found nothing while leaving out webhooks at their limit
@@ -58,6 +59,7 @@ export interface Claims extends EmptyClaimRule {
 /** Claiming and handing back leases on due deliveries (`SKIP LOCKED`, so dispatchers can run side by side). */
 export function createClaims(settings: ClaimSettings): Claims {
   const { dataSource, logger, clock, leaseMs } = settings;
+  const sql = statementsOf(dataSource);
   const rule = createEmptyClaimRule(settings.pollIntervalMs);
 
   return {
@@ -66,7 +68,7 @@ export function createClaims(settings: ClaimSettings): Claims {
     async claim(limit, load) {
       const now = clock();
       const lease = new Date(now.getTime() + leaseMs);
-      const result = await dataSource.query(CLAIM_DELIVERIES, [now, limit, load.perWebhook, load.busy, load.held, load.full, lease]);
+      const result = await dataSource.query(sql(CLAIM_DELIVERIES), [now, limit, load.perWebhook, load.busy, load.held, load.full, lease]);
       const claimed = rowsOf<ClaimedRow>(result).map((row) => ({ row, lease }));
       rule.noteClaim(claimed.length, load.full);
       return claimed;
@@ -75,7 +77,7 @@ export function createClaims(settings: ClaimSettings): Claims {
     async release(items) {
       if (items.length === 0) return;
       await dataSource
-        .query(RELEASE_LEASES, [items.map((item) => item.row.id), items.map((item) => item.lease)])
+        .query(sql(RELEASE_LEASES), [items.map((item) => item.row.id), items.map((item) => item.lease)])
         .catch((error: Error) => logger.warn({ err: error }, "could not release leases; they will run out by themselves"));
     },
 
@@ -83,9 +85,9 @@ export function createClaims(settings: ClaimSettings): Claims {
       if (parseUuid(deliveryId) === null) throw new NotFoundError();
       const now = clock();
       const lease = new Date(now.getTime() + leaseMs);
-      const [row] = rowsOf<ClaimedRow>(await dataSource.query(CLAIM_ONE, [deliveryId, now, lease]));
+      const [row] = rowsOf<ClaimedRow>(await dataSource.query(sql(CLAIM_ONE), [deliveryId, now, lease]));
       if (row) return row;
-      const [found] = (await dataSource.query(DELIVERY_STATE, [deliveryId])) as Array<{ has_body: boolean }>;
+      const [found] = (await dataSource.query(sql(DELIVERY_STATE), [deliveryId])) as Array<{ has_body: boolean }>;
       if (!found) throw new NotFoundError();
       if (!found.has_body) throw new ConflictError("This delivery has no payload to send: its record was deleted before the payload was built.");
       throw new ConflictError("This delivery is being attempted right now; try again in a few seconds.");

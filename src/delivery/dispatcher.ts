@@ -13,6 +13,7 @@ import { createPass } from "./pass";
 import { createPrune } from "./prune";
 import { createScheduler } from "./scheduler";
 import { STATS } from "./sql/stats";
+import { statement, tablesOf } from "../tables";
 
 /** Counts for a health endpoint. */
 export interface DispatcherStats {
@@ -189,7 +190,7 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
     },
 
     async stats() {
-      const [row] = (await dataSource.query(STATS)) as Array<{ queued_events: number; pending: number; failed: number; succeeded: number }>;
+      const [row] = (await dataSource.query(statement(tablesOf(dataSource), STATS))) as Array<{ queued_events: number; pending: number; failed: number; succeeded: number }>;
       return { queuedEvents: row.queued_events, pending: row.pending, failed: row.failed, succeeded: row.succeeded, inFlight: scheduler.inFlight(), buffered: scheduler.buffered() };
     },
 

@@ -1,5 +1,6 @@
 import type { EntityManager, QueryRunner } from "typeorm";
 import type { WebhooksContext } from "../context";
+import { statementsOf, type Tables } from "../tables";
 
 /** Who is typing: an agent (`User`), the customer (`Contact`) or a bot (`AgentBot`). */
 export interface Typist {
@@ -20,19 +21,20 @@ export interface Emitter {
  * it is sent only if the transaction commits.
  */
 
-const TYPING = `
-INSERT INTO webhook_events (account_id, inbox_id, event, subject_type, subject_id, data)
-SELECT account_id, inbox_id, $1, 'Conversation', id, $2 FROM conversations WHERE id = $3
+const TYPING = (t: Tables): string => `
+INSERT INTO ${t.webhookEvents} (account_id, inbox_id, event, subject_type, subject_id, data)
+SELECT account_id, inbox_id, $1, 'Conversation', id, $2 FROM ${t.conversations} WHERE id = $3
 RETURNING id`;
 
-const WIDGET = `
-INSERT INTO webhook_events (account_id, inbox_id, event, subject_type, subject_id, data)
+const WIDGET = (t: Tables): string => `
+INSERT INTO ${t.webhookEvents} (account_id, inbox_id, event, subject_type, subject_id, data)
 SELECT i.account_id, i.id, 'webwidget_triggered', 'ContactInbox', ci.id, $1
-FROM contact_inboxes ci JOIN inboxes i ON i.id = ci.inbox_id WHERE ci.id = $2
+FROM ${t.contactInboxes} ci JOIN ${t.inboxes} i ON i.id = ci.inbox_id WHERE ci.id = $2
 RETURNING id`;
 
 export function createEmitter(context: WebhooksContext, recorded: (queryRunner: QueryRunner | undefined) => void): Emitter {
   const { dataSource } = context.options;
+  const sql = statementsOf(dataSource);
   const insert = async (sql: string, params: unknown[], what: string, manager?: EntityManager) => {
     const rows = (await (manager ?? dataSource.manager).query(sql, params)) as unknown[];
     if (rows.length === 0) throw new TypeError(`${what} does not exist.`);
@@ -44,11 +46,11 @@ export function createEmitter(context: WebhooksContext, recorded: (queryRunner: 
         return Promise.reject(new TypeError("emit.typing() needs { conversationId: number, user: { type: 'User' | 'Contact' | 'AgentBot', id: number }, on: boolean }."));
       }
       const data = { conversation_id: conversationId, user: { type: user.type, id: user.id }, is_private: isPrivate };
-      return insert(TYPING, [on ? "conversation_typing_on" : "conversation_typing_off", JSON.stringify(data), conversationId], `Conversation ${conversationId}`, manager);
+      return insert(sql(TYPING), [on ? "conversation_typing_on" : "conversation_typing_off", JSON.stringify(data), conversationId], `Conversation ${conversationId}`, manager);
     },
     widgetTriggered: ({ contactInboxId, eventInfo = {}, manager }) => {
       if (!Number.isInteger(contactInboxId)) return Promise.reject(new TypeError("emit.widgetTriggered() needs { contactInboxId: number }."));
-      return insert(WIDGET, [JSON.stringify({ event_info: eventInfo }), contactInboxId], `ContactInbox ${contactInboxId}`, manager);
+      return insert(sql(WIDGET), [JSON.stringify({ event_info: eventInfo }), contactInboxId], `ContactInbox ${contactInboxId}`, manager);
     },
   };
 }

@@ -6,6 +6,7 @@ import { claimedFromInserted, type InsertedRow, type LeasedDelivery } from "./cl
 import { rowsOf } from "./rows";
 import type { Load } from "./scheduler";
 import { DELETE_EVENTS, FAIL_ORPHANED, INSERT_DELIVERIES, LOCK_PENDING_EVENTS, MARK_FANNED_OUT } from "./sql/fan-out";
+import { statementsOf } from "../tables";
 
 interface EventRow {
   id: string;
@@ -63,6 +64,7 @@ const toOutboxEvent = (row: EventRow): OutboxEvent => ({
  */
 export function createFanOut(settings: FanOutSettings): FanOut {
   const { dataSource, logger, clock, batchSize, leaseMs } = settings;
+  const sql = statementsOf(dataSource);
   const options = dataSource.options as { poolSize?: number; extra?: { max?: number }; driver?: unknown };
   const poolSize = Number(options.poolSize ?? options.extra?.max ?? 10);
   // Payloads are read from committed rows: through the pool, their queries overlap and an error
@@ -95,22 +97,22 @@ export function createFanOut(settings: FanOutSettings): FanOut {
 
   return (load) =>
     dataSource.transaction(async (manager) => {
-      const rows = (await manager.query(LOCK_PENDING_EVENTS, [batchSize])) as EventRow[];
+      const rows = (await manager.query(sql(LOCK_PENDING_EVENTS), [batchSize])) as EventRow[];
       if (rows.length === 0) return { events: 0, leased: [], unleased: new Set<number>() };
       const now = clock();
       const lease = new Date(now.getTime() + leaseMs);
       const ids = rows.map((row) => String(row.id));
       const { perWebhook, busy, held, room } = load();
-      const inserted = rowsOf<InsertedRow>(await manager.query(INSERT_DELIVERIES, [ids, now, lease, perWebhook, busy, held, room]));
+      const inserted = rowsOf<InsertedRow>(await manager.query(sql(INSERT_DELIVERIES), [ids, now, lease, perWebhook, busy, held, room]));
       const targeted = new Set(inserted.map((row) => String(row.event_id)));
       const wanted = rows.filter((row) => targeted.has(String(row.id))).map(toOutboxEvent);
       const bodies = wanted.length > 0 ? await buildAll(manager, wanted) : new Map<string, string | null>();
       const targetedIds = ids.filter((id) => targeted.has(id));
-      await manager.query(MARK_FANNED_OUT, [targetedIds, targetedIds.map((id) => bodies.get(id) ?? null), now]);
+      await manager.query(sql(MARK_FANNED_OUT), [targetedIds, targetedIds.map((id) => bodies.get(id) ?? null), now]);
       // Events no webhook wanted are of no further use.
-      if (targetedIds.length < ids.length) await manager.query(DELETE_EVENTS, [ids.filter((id) => !targeted.has(id))]);
+      if (targetedIds.length < ids.length) await manager.query(sql(DELETE_EVENTS), [ids.filter((id) => !targeted.has(id))]);
       const orphaned = wanted.filter((event) => bodies.get(event.id) == null).map((event) => event.id);
-      if (orphaned.length > 0) await manager.query(FAIL_ORPHANED, [orphaned, now]);
+      if (orphaned.length > 0) await manager.query(sql(FAIL_ORPHANED), [orphaned, now]);
       const leased: LeasedDelivery[] = [];
       const unleased = new Set<number>();
       for (const row of inserted) {

@@ -7,6 +7,7 @@ import { DISABLE_WEBHOOKS, RECORD_OUTCOMES } from "./sql/record-outcomes";
 import type { JudgedAttempt } from "./judge";
 import { rowsOf } from "./rows";
 import { createTargetEffects } from "./target-effects";
+import { statementsOf } from "../tables";
 
 /** How many attempts one round trip records at most, and how long the first one waits for company. */
 const MAX_BATCH = 200;
@@ -52,6 +53,7 @@ const isDataError = (error: unknown) => /^(22|54)/.test(String((error as { drive
  */
 export function createOutcomeRecorder(settings: RecorderSettings): OutcomeRecorder {
   const { dataSource, events, logger, clock } = settings;
+  const sql = statementsOf(dataSource);
   let queue: Queued[] = [];
   let writing: Promise<void> | null = null;
   let timer: NodeJS.Timeout | null = null;
@@ -72,7 +74,7 @@ export function createOutcomeRecorder(settings: RecorderSettings): OutcomeRecord
     const healthy = [...verdict].filter(([, ok]) => ok).map(([id]) => id);
     const failing = [...verdict].filter(([, ok]) => !ok).map(([id]) => id);
     const now = clock();
-    await dataSource.query(RECORD_OUTCOMES, [
+    await dataSource.query(sql(RECORD_OUTCOMES), [
       attempts.map((a) => a.deliveryId),
       attempts.map((a) => a.deliveryStatus),
       attempts.map((a) => a.nextAttemptAt),
@@ -90,7 +92,7 @@ export function createOutcomeRecorder(settings: RecorderSettings): OutcomeRecord
     const gone = [...new Set(attempts.filter((a) => a.gone).map((a) => a.webhookId))];
     if (gone.length === 0 && failing.length === 0) return [];
     const cutoff = new Date(now.getTime() - settings.autoDisableAfterMs);
-    return rowsOf(await dataSource.query(DISABLE_WEBHOOKS, [gone, failing, cutoff]));
+    return rowsOf(await dataSource.query(sql(DISABLE_WEBHOOKS), [gone, failing, cutoff]));
   };
 
   /** A batch the database refuses as data: write its attempts one by one, the last resort without the response body. */

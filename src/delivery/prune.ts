@@ -1,5 +1,6 @@
 import type { DataSource } from "typeorm";
 import { PARK_STRAYS, PRUNE_EVENTS } from "./sql/prune";
+import { statementsOf } from "../tables";
 
 const PRUNE_EVERY_MS = 60_000;
 const PRUNE_BATCH = 500;
@@ -9,16 +10,17 @@ const PRUNE_BATCH = 500;
  * webhooks, and delete what retention allows, a small batch at a time, for at most a second.
  */
 export function createPrune(dataSource: DataSource, clock: () => Date, retentionMs: number): () => Promise<void> {
+  const sql = statementsOf(dataSource);
   let nextAt = 0;
   return async () => {
     const now = clock().getTime();
     if (now < nextAt) return;
     nextAt = now + PRUNE_EVERY_MS;
-    await dataSource.query(PARK_STRAYS);
+    await dataSource.query(sql(PARK_STRAYS));
     const cutoff = new Date(clock().getTime() - retentionMs);
     const until = Date.now() + 1000;
     while (Date.now() < until) {
-      const [, deleted] = (await dataSource.query(PRUNE_EVENTS, [cutoff, PRUNE_BATCH])) as [unknown, number];
+      const [, deleted] = (await dataSource.query(sql(PRUNE_EVENTS), [cutoff, PRUNE_BATCH])) as [unknown, number];
       if (deleted < PRUNE_BATCH) break;
     }
   };

@@ -1,11 +1,12 @@
 import type { DataSource } from "typeorm";
 import type { Logger } from "../options";
+import { statement, tablesOf, type Tables } from "../tables";
 
 /** How often the warning may repeat while events keep waiting. */
 const REPEAT_MS = 60 * 60 * 1000;
 
 /** The oldest event not yet fanned out, in seconds, or null when none waits. */
-const OLDEST_WAITING = `SELECT extract(epoch FROM now() - min(created_at))::float8 AS age FROM webhook_events WHERE fanned_out_at IS NULL`;
+const OLDEST_WAITING = (t: Tables): string => `SELECT extract(epoch FROM now() - min(created_at))::float8 AS age FROM ${t.webhookEvents} WHERE fanned_out_at IS NULL`;
 
 /**
  * Watches for the mistake of a host that records events but runs no dispatcher anywhere: after
@@ -23,7 +24,7 @@ export function createStallWatch(dataSource: DataSource, logger: Logger, afterMs
     timer = null;
     if (stopped || !dataSource.isInitialized) return;
     try {
-      const [row] = (await dataSource.query(OLDEST_WAITING)) as Array<{ age: number | null }>;
+      const [row] = (await dataSource.query(statement(tablesOf(dataSource), OLDEST_WAITING))) as Array<{ age: number | null }>;
       if (row?.age != null && row.age * 1000 >= afterMs && Date.now() - warnedAt >= REPEAT_MS) {
         warnedAt = Date.now();
         // "Unless": a worker elsewhere may only be far behind; this process cannot tell.

@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from "typeorm";
+import { inLibrarySchema } from "../tables";
 
 /**
  * A partial index on incoming messages, for the unread count every conversation payload carries
@@ -13,11 +14,15 @@ import type { MigrationInterface, QueryRunner } from "typeorm";
 export class IncomingMessagesIndex1795700000000 implements MigrationInterface {
   name = "IncomingMessagesIndex1795700000000";
 
-  public async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`CREATE INDEX IF NOT EXISTS "index_messages_incoming_on_conversation_id_and_created_at" ON "messages" ("conversation_id", "created_at") WHERE message_type = 'incoming'`);
+  public up(queryRunner: QueryRunner): Promise<void> {
+    return inLibrarySchema(queryRunner, async () => {
+      await queryRunner.query(`CREATE INDEX IF NOT EXISTS "index_messages_incoming_on_conversation_id_and_created_at" ON "messages" ("conversation_id", "created_at") WHERE message_type = 'incoming'`);
+    });
   }
 
-  public async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`DROP INDEX IF EXISTS "index_messages_incoming_on_conversation_id_and_created_at"`);
+  public down(queryRunner: QueryRunner): Promise<void> {
+    return inLibrarySchema(queryRunner, async () => {
+      await queryRunner.query(`DROP INDEX IF EXISTS "index_messages_incoming_on_conversation_id_and_created_at"`);
+    });
   }
 }

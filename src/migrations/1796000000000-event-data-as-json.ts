@@ -1,4 +1,5 @@
 import type { MigrationInterface, QueryRunner } from "typeorm";
+import { inLibrarySchema } from "../tables";
 
 /**
  * `webhook_events.data` holds `changed_attributes` and `event_info` exactly as they will be sent.
@@ -9,11 +10,15 @@ import type { MigrationInterface, QueryRunner } from "typeorm";
 export class EventDataAsJson1796000000000 implements MigrationInterface {
   name = "EventDataAsJson1796000000000";
 
-  public async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`ALTER TABLE "webhook_events" ALTER COLUMN "data" TYPE json USING "data"::json`);
+  public up(queryRunner: QueryRunner): Promise<void> {
+    return inLibrarySchema(queryRunner, async () => {
+      await queryRunner.query(`ALTER TABLE "webhook_events" ALTER COLUMN "data" TYPE json USING "data"::json`);
+    });
   }
 
-  public async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`ALTER TABLE "webhook_events" ALTER COLUMN "data" TYPE jsonb USING "data"::jsonb`);
+  public down(queryRunner: QueryRunner): Promise<void> {
+    return inLibrarySchema(queryRunner, async () => {
+      await queryRunner.query(`ALTER TABLE "webhook_events" ALTER COLUMN "data" TYPE jsonb USING "data"::jsonb`);
+    });
   }
 }

@@ -2,6 +2,7 @@ import type { EntityManager } from "typeorm";
 import { Account, AgentBot, Attachment, Contact, ContactInbox, Conversation, Inbox, Message, User } from "../entities";
 import type { MessageSenderType } from "../entities";
 import type { OutboxEvent } from "./outbox-event";
+import { statementsOf, type Tables } from "../tables";
 
 /** Everything the events of one batch refer to, each entity type loaded with one query. */
 export interface Batch {
@@ -78,18 +79,18 @@ async function loadByIds<T extends { id: number }>(manager: EntityManager, entit
  * This and UNREAD_COUNT are the costly part of a batch; an index on messages (conversation_id,
  * created_at) turns their sorts into index scans.
  */
-const LAST_CHAT_MESSAGE_ID = `(SELECT m.id FROM messages m
+const LAST_CHAT_MESSAGE_ID = (t: Tables): string => `(SELECT m.id FROM ${t.messages} m
   WHERE m.conversation_id = c.id AND m.message_type <> 'activity' AND m.private = false
   ORDER BY m.created_at DESC, m.id DESC LIMIT 1)`;
 
 /** Chatwoot counts `unread_incoming_messages.last(10)`, so its unread count never exceeds 10. */
-const UNREAD_COUNT = `(SELECT count(*) FROM (SELECT 1 FROM messages m
+const UNREAD_COUNT = (t: Tables): string => `(SELECT count(*) FROM (SELECT 1 FROM ${t.messages} m
   WHERE m.conversation_id = c.id AND m.account_id = c.account_id AND m.message_type = 'incoming'
     AND (c.agent_last_seen_at IS NULL OR m.created_at > c.agent_last_seen_at)
   LIMIT 10) unread)`;
 
 /** The newest conversation of each contact-inbox in `:contactInboxIds` (Chatwoot's `conversations.last`). */
-const CURRENT_CONVERSATIONS = `(SELECT DISTINCT ON (x.contact_inbox_id) x.id FROM conversations x
+const CURRENT_CONVERSATIONS = (t: Tables): string => `(SELECT DISTINCT ON (x.contact_inbox_id) x.id FROM ${t.conversations} x
   WHERE x.contact_inbox_id = ANY(:contactInboxIds) ORDER BY x.contact_inbox_id, x.id DESC)`;
 
 /**
@@ -98,6 +99,7 @@ const CURRENT_CONVERSATIONS = `(SELECT DISTINCT ON (x.contact_inbox_id) x.id FRO
  * messages, contact-inboxes, contacts, users, agent bots, inboxes, accounts, attachments.
  */
 export async function loadBatch(manager: EntityManager, events: readonly OutboxEvent[]): Promise<Batch> {
+  const sql = statementsOf(manager.connection);
   const messageIds = new IdSet();
   const conversationIds = new IdSet();
   const contactIds = new IdSet();
@@ -155,10 +157,10 @@ export async function loadBatch(manager: EntityManager, events: readonly OutboxE
     const { entities, raw } = await manager
       .createQueryBuilder(Conversation, "c")
       .addSelect("EXTRACT(EPOCH FROM c.updated_at)::text", "updated_epoch")
-      .addSelect(`${UNREAD_COUNT}::int`, "unread_count")
-      .addSelect(LAST_CHAT_MESSAGE_ID, "last_message_id")
+      .addSelect(`${sql(UNREAD_COUNT)}::int`, "unread_count")
+      .addSelect(sql(LAST_CHAT_MESSAGE_ID), "last_message_id")
       // The OR (widget events only) would turn the id lookup into a scan: leave it out when unused.
-      .where(widgetIds.length > 0 ? `c.id = ANY(:ids) OR c.id IN ${CURRENT_CONVERSATIONS}` : "c.id = ANY(:ids)", { ids: conversationIds.list(), contactInboxIds: widgetIds })
+      .where(widgetIds.length > 0 ? `c.id = ANY(:ids) OR c.id IN ${sql(CURRENT_CONVERSATIONS)}` : "c.id = ANY(:ids)", { ids: conversationIds.list(), contactInboxIds: widgetIds })
       .getRawAndEntities<{ c_id: number; updated_epoch: string; unread_count: number | string; last_message_id: number | null }>();
     for (const conversation of entities) conversations.set(conversation.id, conversation);
     for (const row of raw) {

@@ -2,6 +2,7 @@ import type { EntitySubscriberInterface, InsertEvent, QueryRunner, TransactionCo
 import type { WebhooksContext } from "../context";
 import { insertEventFromRow, insertEventsSql } from "../delivery/sql/insert-event";
 import { Contact, Conversation, Inbox, Message } from "../entities";
+import { tablesOf } from "../tables";
 import type { ChangedAttributes, OutboxEventName } from "../types";
 import { changedAttributes } from "./changed-attributes";
 
@@ -106,6 +107,7 @@ export class OutboxSubscriber implements EntitySubscriberInterface {
 
 /** One statement for the event rows of one hook (a status change records two events). */
 async function insertEvents(queryRunner: QueryRunner, events: Recorded[]): Promise<void> {
+  const tables = tablesOf(queryRunner.connection);
   const rows: unknown[][] = [];
   for (const item of events) {
     const { entity, subject } = item;
@@ -117,12 +119,12 @@ async function insertEvents(queryRunner: QueryRunner, events: Recorded[]): Promi
     const inboxId = subject === "Contact" ? null : subject === "Inbox" ? entity.id : (entity.inboxId ?? entity.inbox?.id);
     if (accountId === undefined || inboxId === undefined) {
       // Saved through relations only: read the ids from the row itself, still one statement.
-      await queryRunner.query(insertEventFromRow(TABLES[subject]), [item.event, subject, data, entity.id]);
+      await queryRunner.query(insertEventFromRow(tables, TABLES[subject]), [item.event, subject, data, entity.id]);
     } else {
       rows.push([accountId, inboxId, item.event, subject, entity.id, data]);
     }
   }
-  if (rows.length > 0) await runPrepared(queryRunner, `chatwoot_webhooks_insert_event_${rows.length}`, insertEventsSql(rows.length), rows.flat());
+  if (rows.length > 0) await runPrepared(queryRunner, `chatwoot_webhooks_insert_event_${rows.length}`, insertEventsSql(tables, rows.length), rows.flat());
 }
 
 /** What a `pg` client looks like to us: it takes a named statement (parsed once per connection). */

@@ -10,6 +10,7 @@ import { startReceiver, type Receiver } from "../helpers/receiver";
 import { eventually, testWebhooks } from "../helpers/webhooks";
 import { INSERT_DELIVERIES } from "../../src/delivery/sql/fan-out";
 import { rowsOf } from "../../src/delivery/rows";
+import { tablesOf } from "../../src/tables";
 
 describe("dispatcher edge cases", () => {
   let db: TestDatabase;
@@ -180,7 +181,7 @@ describe("dispatcher edge cases", () => {
     const now = new Date();
     const rows = await db.dataSource.transaction(async (manager) =>
       // One per webhook, one in all; `full` already holds its one.
-      rowsOf<{ webhook_id: number; leased: boolean }>(await manager.query(INSERT_DELIVERIES, [events.map((e) => e.id), now, new Date(now.getTime() + 60_000), 1, [full.id], [1], 1])),
+      rowsOf<{ webhook_id: number; leased: boolean }>(await manager.query(INSERT_DELIVERIES(tablesOf(db.dataSource)), [events.map((e) => e.id), now, new Date(now.getTime() + 60_000), 1, [full.id], [1], 1])),
     );
     const leased = (id: number) => rows.filter((row) => row.webhook_id === id).map((row) => row.leased);
     expect(leased(full.id)).toEqual([false, false, false]);

@@ -1,3 +1,5 @@
+import type { Tables } from "../../tables";
+
 /**
  * Lease due deliveries in one short statement.
  *
@@ -10,11 +12,11 @@
  * webhook's deliveries are `parked` (out of the index this reads); `w.enabled` still guards the
  * few a fan-out racing the switch may have added unparked.
  */
-export const CLAIM_DELIVERIES = `
+export const CLAIM_DELIVERIES = (t: Tables): string => `
 WITH candidates AS (
   SELECT d.id, d.webhook_id, d.next_attempt_at
-  FROM webhook_deliveries d
-  JOIN webhooks w ON w.id = d.webhook_id
+  FROM ${t.webhookDeliveries} d
+  JOIN ${t.webhooks} w ON w.id = d.webhook_id
   WHERE d.status = 'pending'
     AND NOT d.parked
     AND d.next_attempt_at <= $1
@@ -33,9 +35,9 @@ WITH candidates AS (
 ), picked AS (
   SELECT id FROM ranked WHERE rank <= room ORDER BY next_attempt_at LIMIT $2
 )
-UPDATE webhook_deliveries d
+UPDATE ${t.webhookDeliveries} d
 SET locked_until = $7
-FROM picked p, webhooks w, webhook_events e
+FROM picked p, ${t.webhooks} w, ${t.webhookEvents} e
 WHERE d.id = p.id AND w.id = d.webhook_id AND e.id = d.event_id
 RETURNING d.id, d.webhook_id, d.account_id, d.event, d.attempts, d.status, d.next_attempt_at, w.url, w.secret, e.body, w.webhook_type AS kind, e.subject_id`;
 
@@ -43,20 +45,20 @@ RETURNING d.id, d.webhook_id, d.account_id, d.event, d.attempts, d.status, d.nex
  * Lease one delivery for a manual attempt, whatever its status; nothing if another attempt holds
  * it, or if it has no payload (its record vanished before fan-out).
  */
-export const CLAIM_ONE = `
-UPDATE webhook_deliveries d
+export const CLAIM_ONE = (t: Tables): string => `
+UPDATE ${t.webhookDeliveries} d
 SET locked_until = $3
-FROM webhooks w, webhook_events e
+FROM ${t.webhooks} w, ${t.webhookEvents} e
 WHERE d.id = $1 AND (d.locked_until IS NULL OR d.locked_until <= $2) AND w.id = d.webhook_id AND e.id = d.event_id AND e.body IS NOT NULL
 RETURNING d.id, d.webhook_id, d.account_id, d.event, d.attempts, d.status, d.next_attempt_at, w.url, w.secret, e.body, w.webhook_type AS kind, e.subject_id`;
 
 /** Hand leases back, but only those still ours (same lease end): another dispatcher may hold it by now. */
-export const RELEASE_LEASES = `
-UPDATE webhook_deliveries d
+export const RELEASE_LEASES = (t: Tables): string => `
+UPDATE ${t.webhookDeliveries} d
 SET locked_until = NULL
 FROM unnest($1::uuid[], $2::timestamptz[]) AS r(id, lease)
 WHERE d.id = r.id AND d.locked_until = r.lease AND d.status = 'pending'`;
 
 /** Why a manual claim found nothing: no such delivery, no payload, or a lease held. */
-export const DELIVERY_STATE = `
-SELECT e.body IS NOT NULL AS has_body FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id WHERE d.id = $1`;
+export const DELIVERY_STATE = (t: Tables): string => `
+SELECT e.body IS NOT NULL AS has_body FROM ${t.webhookDeliveries} d JOIN ${t.webhookEvents} e ON e.id = d.event_id WHERE d.id = $1`;

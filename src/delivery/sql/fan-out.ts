@@ -1,7 +1,9 @@
+import type { Tables } from "../../tables";
+
 /** Take the oldest events not yet fanned out; other dispatchers skip the locked ones. */
-export const LOCK_PENDING_EVENTS = `
+export const LOCK_PENDING_EVENTS = (t: Tables): string => `
 SELECT id, account_id, inbox_id, event, subject_type, subject_id, data, created_at
-FROM webhook_events
+FROM ${t.webhookEvents}
 WHERE fanned_out_at IS NULL
 ORDER BY id
 LIMIT $1
@@ -17,13 +19,13 @@ FOR UPDATE SKIP LOCKED`;
  * Rows for webhooks with room in this dispatcher are inserted already leased ($3), up to $4 per
  * webhook less what it holds ($5/$6), and $7 in all; the rest wait for a claim.
  */
-export const INSERT_DELIVERIES = `
+export const INSERT_DELIVERIES = (t: Tables): string => `
 WITH targets AS (
   SELECT e.id AS event_id, w.id AS webhook_id, e.account_id, e.event, w.url, w.secret, w.webhook_type AS kind, e.subject_id,
          row_number() OVER (PARTITION BY w.id ORDER BY e.id) AS rank_in_webhook,
          $4::int - COALESCE(busy.n, 0) AS room
-  FROM webhook_events e
-  JOIN webhooks w
+  FROM ${t.webhookEvents} e
+  JOIN ${t.webhooks} w
     ON w.account_id = e.account_id
    AND w.enabled
    AND w.subscriptions ? e.event
@@ -37,7 +39,7 @@ WITH targets AS (
   SELECT event_id, webhook_id, row_number() OVER (ORDER BY event_id, webhook_id) AS rank_overall
   FROM targets WHERE rank_in_webhook <= room
 ), inserted AS (
-  INSERT INTO webhook_deliveries (id, event_id, webhook_id, account_id, event, status, next_attempt_at, locked_until)
+  INSERT INTO ${t.webhookDeliveries} (id, event_id, webhook_id, account_id, event, status, next_attempt_at, locked_until)
   SELECT gen_random_uuid(), t.event_id, t.webhook_id, t.account_id, t.event, 'pending', $2,
          CASE WHEN l.rank_overall <= $7 THEN $3::timestamptz END
   FROM targets t LEFT JOIN leasable l ON l.event_id = t.event_id AND l.webhook_id = t.webhook_id
@@ -48,17 +50,17 @@ SELECT i.id, i.event_id, i.webhook_id, i.account_id, i.event, i.leased, t.url, t
 FROM inserted i JOIN targets t ON t.event_id = i.event_id AND t.webhook_id = i.webhook_id`;
 
 /** Freeze the bytes of each event and mark the batch done. */
-export const MARK_FANNED_OUT = `
-UPDATE webhook_events e
+export const MARK_FANNED_OUT = (t: Tables): string => `
+UPDATE ${t.webhookEvents} e
 SET body = b.body, fanned_out_at = $3
 FROM unnest($1::bigint[], $2::text[]) AS b(id, body)
 WHERE e.id = b.id`;
 
 /** Deliveries of an event whose payload could not be built (its row vanished, or building failed). */
-export const FAIL_ORPHANED = `
-UPDATE webhook_deliveries
+export const FAIL_ORPHANED = (t: Tables): string => `
+UPDATE ${t.webhookDeliveries}
 SET status = 'failed', last_error = 'no payload could be built: the record was deleted first, or building failed (see the logs)', completed_at = $2, next_attempt_at = NULL
 WHERE event_id = ANY($1::bigint[]) AND status = 'pending'`;
 
 /** Events that reached no webhook (none subscribed): nothing will ever read them. */
-export const DELETE_EVENTS = `DELETE FROM webhook_events WHERE id = ANY($1::bigint[])`;
+export const DELETE_EVENTS = (t: Tables): string => `DELETE FROM ${t.webhookEvents} WHERE id = ANY($1::bigint[])`;

@@ -1,3 +1,5 @@
+import type { Tables } from "../../tables";
+
 /**
  * Record a batch of attempts in one round trip: the delivery rows (status, schedule, lease
  * released), the attempt log, and the webhooks' failure clocks (`failing_since` set on the first
@@ -6,13 +8,13 @@
  * `$11` when. `attempts` counts scheduled attempts (the schedule's position); manual ones are
  * in the attempt log only.
  */
-export const RECORD_OUTCOMES = `
+export const RECORD_OUTCOMES = (t: Tables): string => `
 WITH o AS (
   SELECT * FROM unnest(
     $1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::int[], $6::int[], $7::text[], $8::text[], $9::text[], $13::int[]
   ) AS o(id, status, next_attempt_at, attempted_at, status_code, duration_ms, error, response_body, trigger, attempt)
 ), deliveries AS (
-  UPDATE webhook_deliveries d
+  UPDATE ${t.webhookDeliveries} d
   SET status = o.status,
       attempts = d.attempts + CASE WHEN o.trigger = 'scheduled' THEN 1 ELSE 0 END,
       next_attempt_at = o.next_attempt_at,
@@ -26,13 +28,13 @@ WITH o AS (
   WHERE d.id = o.id AND (o.trigger = 'manual' OR d.attempts = o.attempt - 1)
   RETURNING d.id
 ), attempts AS (
-  INSERT INTO webhook_attempts (delivery_id, attempted_at, duration_ms, status_code, error, response_body, trigger)
+  INSERT INTO ${t.webhookAttempts} (delivery_id, attempted_at, duration_ms, status_code, error, response_body, trigger)
   SELECT o.id, o.attempted_at, o.duration_ms, o.status_code, o.error, o.response_body, o.trigger
   FROM o JOIN deliveries ON deliveries.id = o.id
 ), healthy AS (
-  UPDATE webhooks SET failing_since = NULL WHERE id = ANY($10::int[]) AND failing_since IS NOT NULL
+  UPDATE ${t.webhooks} SET failing_since = NULL WHERE id = ANY($10::int[]) AND failing_since IS NOT NULL
 ), failing AS (
-  UPDATE webhooks SET failing_since = $11 WHERE id = ANY($12::int[]) AND failing_since IS NULL
+  UPDATE ${t.webhooks} SET failing_since = $11 WHERE id = ANY($12::int[]) AND failing_since IS NULL
 )
 SELECT count(*)::int AS recorded FROM deliveries`;
 
@@ -40,8 +42,8 @@ SELECT count(*)::int AS recorded FROM deliveries`;
  * Switch off account webhooks that answered 410 Gone, or that have failed without a success since
  * before the cutoff (an API inbox or an agent bot is its owner's to switch off, never ours). Returns what it disabled so the host can be told.
  */
-export const DISABLE_WEBHOOKS = `
-UPDATE webhooks
+export const DISABLE_WEBHOOKS = (t: Tables): string => `
+UPDATE ${t.webhooks}
 SET enabled = false,
     disabled_reason = CASE WHEN id = ANY($1::int[]) THEN 'gone' ELSE 'failing' END,
     updated_at = now()
