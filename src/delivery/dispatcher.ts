@@ -28,6 +28,22 @@ export interface DispatcherStats {
   buffered: number;
 }
 
+/** What the loop is doing, read without a query (health checks and metrics gauges). */
+export interface DispatcherActivity {
+  /** Started and not stopped. */
+  running: boolean;
+  /** When the pass under way began, or null between passes (a pass that never ends is a stuck loop). */
+  passStartedAt: Date | null;
+  /** When the last pass ended, whether it found work, none, or failed; null before the first. */
+  lastPassEndedAt: Date | null;
+  /** LISTEN is connected; false while it reconnects (the poll finds the work), null when `notify` is off. */
+  listening: boolean | null;
+  /** Requests this dispatcher has in flight right now. */
+  inFlight: number;
+  /** Deliveries this dispatcher has claimed and will start as slots free up. */
+  buffered: number;
+}
+
 /** The sending side: fans events out, claims due deliveries, sends and records them. */
 export interface Dispatcher {
   /** Start the loop (and LISTEN). Resolves once it runs. */
@@ -39,6 +55,8 @@ export interface Dispatcher {
   /** One manual attempt of a delivery now, same id and body. */
   redeliver(deliveryId: string): Promise<AttemptRecord>;
   stats(): Promise<DispatcherStats>;
+  /** What the loop is doing right now, without a query. */
+  activity(): DispatcherActivity;
   /** Fan out and claim once, without the loop; resolves when the claimed attempts are recorded. For tests and scripts. */
   runOnce(): Promise<{ fannedOut: number; attempted: number }>;
 }
@@ -129,8 +147,18 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
     concurrency: options.concurrency,
   });
 
+  let passStartedAt: Date | null = null;
+  let lastPassEndedAt: Date | null = null;
   const loop = createLoop({
-    pass: async () => (await pass()).more,
+    pass: async () => {
+      passStartedAt = clock();
+      try {
+        return (await pass()).more;
+      } finally {
+        passStartedAt = null;
+        lastPassEndedAt = clock();
+      }
+    },
     signals,
     waker,
     pollIntervalMs: options.pollIntervalMs,
@@ -192,6 +220,10 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
     async stats() {
       const [row] = (await dataSource.query(statement(tablesOf(dataSource), STATS))) as Array<{ queued_events: number; pending: number; failed: number; succeeded: number }>;
       return { queuedEvents: row.queued_events, pending: row.pending, failed: row.failed, succeeded: row.succeeded, inFlight: scheduler.inFlight(), buffered: scheduler.buffered() };
+    },
+
+    activity() {
+      return { running: loop.running(), passStartedAt, lastPassEndedAt, listening: notifier ? notifier.listening() : null, inFlight: scheduler.inFlight(), buffered: scheduler.buffered() };
     },
 
     async runOnce() {

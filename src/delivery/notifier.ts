@@ -15,6 +15,8 @@ export interface Notifier {
   listen(onNotification: () => void): void;
   /** Tell every listening dispatcher there is new work. Coalesced, never awaited by callers. */
   notify(): void;
+  /** Whether the LISTEN connection is up right now (health checks read it). */
+  listening(): boolean;
   close(): Promise<void>;
 }
 
@@ -96,6 +98,7 @@ export function createNotifier(dataSource: DataSource, logger: Logger): Notifier
         pool.query(`SELECT pg_notify('${CHANNEL}', $1)`, [self]).catch((error: Error) => logger.debug({ err: error }, "NOTIFY failed; dispatchers will poll"));
       }, NOTIFY_COALESCE_MS).unref();
     },
+    listening: () => client !== null,
     async close() {
       closed = true;
       if (retry) clearTimeout(retry);
