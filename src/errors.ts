@@ -7,12 +7,15 @@ export class WebhooksError extends Error {
   readonly status: number;
   /** Stable machine-readable code. */
   readonly code: string;
+  /** Why, in a sentence, where Chatwoot's message alone would leave a host guessing; answered as an extra `reason` key. */
+  readonly reason: string | null;
 
-  constructor(message: string, status: number, code: string) {
+  constructor(message: string, status: number, code: string, reason: string | null = null) {
     super(message);
     this.name = new.target.name;
     this.status = status;
     this.code = code;
+    this.reason = reason;
   }
 }
 
@@ -23,16 +26,13 @@ export class WebhooksError extends Error {
 export class ValidationError extends WebhooksError {
   readonly attributes: string[];
   readonly messages: string[];
-  /** Why, where Chatwoot's message alone would mislead; null otherwise. */
-  readonly reason: string | null;
 
   constructor(failures: Array<{ attribute: string; message: string; reason?: string }>) {
     const messages = failures.map((failure) => failure.message);
-    super(messages.join(", "), 422, "validation_failed");
+    const reasons = failures.map((failure) => failure.reason).filter((reason): reason is string => !!reason);
+    super(messages.join(", "), 422, "validation_failed", reasons.length > 0 ? [...new Set(reasons)].join("; ") : null);
     this.messages = messages;
     this.attributes = [...new Set(failures.map((failure) => failure.attribute))];
-    const reasons = failures.map((failure) => failure.reason).filter((reason): reason is string => !!reason);
-    this.reason = reasons.length > 0 ? [...new Set(reasons)].join("; ") : null;
   }
 }
 
@@ -59,11 +59,14 @@ export class AuthError extends WebhooksError {
   static invalidToken(): AuthError {
     return new AuthError("Invalid Access Token", "invalid_token");
   }
-  static notInAccount(): AuthError {
-    return new AuthError("You are not authorized to access this account", "not_in_account");
+  static notInAccount(accountId?: number): AuthError {
+    const reason = accountId === undefined ? null : `the user is not a member of account ${accountId} (no account_users row); the webhook routes need the role "administrator" there`;
+    return new AuthError("You are not authorized to access this account", "not_in_account", reason);
   }
-  static notAdministrator(): AuthError {
-    return new AuthError("You are not authorized to do this action", "not_administrator");
+  /** A member without the administrator role: Chatwoot's sentence, plus which role is needed (a host that left `account_users.role` at its default meets this first). */
+  static notAdministrator(role?: string): AuthError {
+    const reason = role === undefined ? null : `this needs the role "administrator" in the account (account_users.role); the user's role is "${role}"`;
+    return new AuthError("You are not authorized to do this action", "not_administrator", reason);
   }
   /** Two spellings of the token header (or a token and a Bearer token) with different values: see `readAccessToken`. */
   static conflictingTokens(): AuthError {
@@ -74,8 +77,8 @@ export class AuthError extends WebhooksError {
     return new AuthError("Access to this endpoint is not authorized for bots", "bot_not_allowed");
   }
 
-  private constructor(message: string, code: string) {
-    super(message, 401, code);
+  private constructor(message: string, code: string, reason: string | null = null) {
+    super(message, 401, code, reason);
   }
 }
 

@@ -42,7 +42,7 @@ export function requireMember(dataSource: DataSource, { bots = false }: { bots?:
     }
     if (access.userId === null) throw AuthError.invalidToken();
     const membership = await dataSource.getRepository(AccountUser).findOneBy({ accountId, userId: access.userId });
-    if (!membership) throw AuthError.notInAccount();
+    if (!membership) throw AuthError.notInAccount(accountId);
     res.locals.member = { accountId, userId: access.userId, role: membership.role, agentBotId: null } satisfies Member;
     next();
   };

@@ -12,7 +12,7 @@ export function hostErrorHandler(logger: Logger): ErrorRequestHandler {
     if (res.headersSent) return next(error);
     if (error instanceof WebhooksError) {
       // Chatwoot words its sign-in failure (no token at all) as a list.
-      res.status(error.status).json(error.code === "sign_in_required" ? { errors: [error.message] } : { error: error.message });
+      res.status(error.status).json(error.code === "sign_in_required" ? { errors: [error.message] } : { error: error.message, ...(error.reason ? { reason: error.reason } : {}) });
       return;
     }
     const sqlState = error instanceof QueryFailedError ? String((error.driverError as { code?: unknown } | undefined)?.code ?? "") : "";

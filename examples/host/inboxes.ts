@@ -112,7 +112,7 @@ export function updateInbox(dataSource: DataSource, policy: AddressPolicy): Requ
 
 function requireAdministrator(res: Response) {
   const member = memberOf(res);
-  if (member.role !== "administrator") throw AuthError.notAdministrator();
+  if (member.role !== "administrator") throw AuthError.notAdministrator(member.role);
   return member;
 }
 

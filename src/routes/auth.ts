@@ -49,6 +49,7 @@ export function tokenAuthenticate(dataSource: DataSource): Authenticate {
  * 2. no such account, or an account id that is not a positive int4 → 404 `Resource could not be found`;
  * 3. not a member of the account → 401 `You are not authorized to access this account`;
  * 4. a member who is not an administrator → 401 `You are not authorized to do this action`.
+ * Steps 3 and 4 add a `reason` key (ours) naming the role the routes need and the user's own.
  * A custom `authenticate` decides step 1 (returning null), so it may use other credentials.
  */
 export function requireAdministrator(ctx: WebhooksContext): RequestHandler {
@@ -62,8 +63,8 @@ export function requireAdministrator(ctx: WebhooksContext): RequestHandler {
     const principal = await authenticate(req, accountId ?? 0);
     if (!principal) throw token === null ? AuthError.signInRequired() : AuthError.invalidToken();
     if (accountId === null || !(await dataSource.getRepository(Account).existsBy({ id: accountId }))) throw new NotFoundError();
-    if (principal.role === null) throw AuthError.notInAccount();
-    if (principal.role !== "administrator") throw AuthError.notAdministrator();
+    if (principal.role === null) throw AuthError.notInAccount(accountId);
+    if (principal.role !== "administrator") throw AuthError.notAdministrator(principal.role);
     callers.set(res, { accountId, principal });
     next();
   };

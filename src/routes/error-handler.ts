@@ -28,7 +28,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
     }
     if (error instanceof WebhooksError) {
       // Chatwoot's sign-in failure is the one error it words as a list.
-      res.status(error.status).json(error.code === "sign_in_required" ? { errors: [error.message] } : { error: error.message });
+      res.status(error.status).json(error.code === "sign_in_required" ? { errors: [error.message] } : { error: error.message, ...(error.reason ? { reason: error.reason } : {}) });
       return;
     }
     const status = (error as { status?: unknown } | null)?.status;

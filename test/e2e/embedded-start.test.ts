@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { NOT_ADMINISTRATOR, NOT_IN_ACCOUNT } from "../helpers/api";
 
 const ROOT = resolve(__dirname, "../..");
 const ADMIN = "embedded-admin-token";
@@ -125,9 +126,9 @@ describe("npm start on the embedded database", () => {
     expect(admin.status).toBe(200);
     // The printed agent token is a real, stored token: it authenticates, but agents may not manage webhooks.
     const agent = await listWebhooks(demo.origin, tokens.DEMO_AGENT_TOKEN.token);
-    expect([agent.status, await agent.json()]).toEqual([401, { error: "You are not authorized to do this action" }]);
+    expect([agent.status, await agent.json()]).toEqual([401, NOT_ADMINISTRATOR]);
     const other = await listWebhooks(demo.origin, tokens.DEMO_OTHER_TOKEN.token);
-    expect([other.status, await other.json()]).toEqual([401, { error: "You are not authorized to access this account" }]);
+    expect([other.status, await other.json()]).toEqual([401, NOT_IN_ACCOUNT]);
 
     const { code } = await stopDemo(demo);
     expect(code).toBe(0);

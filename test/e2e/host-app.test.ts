@@ -9,6 +9,7 @@ import { seed, SEED_CONVERSATION_ATTRIBUTES, type SeedResult } from "../../examp
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
 import { makeContact, makeConversation, makeInbox, newMessage } from "../helpers/fixtures";
 import { startReceiver, type Receiver } from "../helpers/receiver";
+import { NOT_ADMINISTRATOR, NOT_IN_ACCOUNT } from "../helpers/api";
 
 const ADMIN = "admin-token-host-app";
 const AGENT = "agent-token-host-app";
@@ -100,9 +101,9 @@ describe("demo host app", () => {
 
     it("refuses the agent (not an administrator) and the other account's administrator", async () => {
       const agent = await request(app).get("/api/v1/accounts/1/webhooks").set("api_access_token", AGENT);
-      expect([agent.status, agent.body]).toEqual([401, { error: "You are not authorized to do this action" }]);
+      expect([agent.status, agent.body]).toEqual([401, NOT_ADMINISTRATOR]);
       const other = await request(app).get("/api/v1/accounts/1/webhooks").set("api_access_token", OTHER);
-      expect([other.status, other.body]).toEqual([401, { error: "You are not authorized to access this account" }]);
+      expect([other.status, other.body]).toEqual([401, NOT_IN_ACCOUNT]);
     });
 
     it("serves the settings page at Chatwoot's path", async () => {
@@ -257,9 +258,9 @@ describe("demo host app", () => {
 
     it("refuses a user of another account with 401, even for the path of their own rows", async () => {
       const res = await post(messagesPath(1, 1), OTHER).send({ content: "x" });
-      expect([res.status, res.body]).toEqual([401, { error: "You are not authorized to access this account" }]);
+      expect([res.status, res.body]).toEqual([401, NOT_IN_ACCOUNT]);
       const admin = await post(messagesPath(1, 2), ADMIN).send({ content: "x" });
-      expect([admin.status, admin.body]).toEqual([401, { error: "You are not authorized to access this account" }]);
+      expect([admin.status, admin.body]).toEqual([401, NOT_IN_ACCOUNT]);
       expect(await db.dataSource.manager.countBy(Message, { accountId: 2 })).toBe(1);
     });
 

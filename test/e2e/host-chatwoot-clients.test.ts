@@ -8,6 +8,7 @@ import { apiStatus, CHATWOOT_API_VERSION } from "../../examples/host/api-status"
 import { seed, SEED_CONVERSATION_ATTRIBUTES, type SeedResult } from "../../examples/seed";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
 import { makeContact, makeConversation, makeInbox, newMessage } from "../helpers/fixtures";
+import { NOT_IN_ACCOUNT } from "../helpers/api";
 
 const ADMIN = "admin-token-clients";
 const AGENT = "agent-token-clients";
@@ -150,7 +151,7 @@ describe("demo host app for real Chatwoot clients", () => {
         expect([id, messages.status, messages.body]).toEqual([id, 404, NOT_FOUND]);
       }
       const stranger = await request(app).get(conversationPath(theirs.displayId, 2)).set({ api_access_token: ADMIN });
-      expect([stranger.status, stranger.body]).toEqual([401, { error: "You are not authorized to access this account" }]);
+      expect([stranger.status, stranger.body]).toEqual([401, NOT_IN_ACCOUNT]);
       const none = await request(app).get(conversationPath());
       expect(none.status).toBe(401);
 

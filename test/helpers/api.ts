@@ -116,3 +116,15 @@ export function isChatwootError(body: unknown): boolean {
   }
   return false;
 }
+
+/** Chatwoot's 401 for a member who is not an administrator, with our `reason` naming the role needed and the user's. */
+export const NOT_ADMINISTRATOR = {
+  error: "You are not authorized to do this action",
+  reason: expect.stringMatching(/^this needs the role "administrator" in the account \(account_users\.role\); the user's role is "[a-z]+"$/),
+};
+
+/** Chatwoot's 401 for a user of another account, with our `reason`. */
+export const NOT_IN_ACCOUNT = {
+  error: "You are not authorized to access this account",
+  reason: expect.stringMatching(/^the user is not a member of account \d+ \(no account_users row\); the webhook routes need the role "administrator" there$/),
+};

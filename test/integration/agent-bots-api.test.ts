@@ -6,7 +6,7 @@
 import request from "supertest";
 import { AccessToken, AgentBot, AgentBotInbox, Webhook } from "../../src/entities";
 import { PRIVATE_ADDRESS_REASON } from "../../src/routes/target-url";
-import { buildApi, isChatwootError, makeTenant, type ApiHarness, type Tenant } from "../helpers/api";
+import { buildApi, isChatwootError, makeTenant, type ApiHarness, type Tenant, NOT_ADMINISTRATOR, NOT_IN_ACCOUNT } from "../helpers/api";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
 
 describe("agent bots API", () => {
@@ -131,8 +131,8 @@ describe("agent bots API", () => {
   it("answers agents and strangers as the webhook routes do", async () => {
     const paths = [`/api/v1/accounts/${tenant.account.id}/agent_bots`, `/api/v1/accounts/${tenant.account.id}/inboxes/${tenant.inbox.id}/agent_bot`];
     for (const path of paths) {
-      expect((await request(api.server).get(path).set(as(tenant.agentToken))).body).toEqual({ error: "You are not authorized to do this action" });
-      expect((await request(api.server).get(path).set(as(other.adminToken))).body).toEqual({ error: "You are not authorized to access this account" });
+      expect((await request(api.server).get(path).set(as(tenant.agentToken))).body).toEqual(NOT_ADMINISTRATOR);
+      expect((await request(api.server).get(path).set(as(other.adminToken))).body).toEqual(NOT_IN_ACCOUNT);
       expect((await request(api.server).get(path).set(as("nope"))).status).toBe(401);
     }
     // The host's own inbox routes are not ours: nothing of the library answers them.

@@ -3,7 +3,7 @@ import { PRIVATE_ADDRESS_REASON } from "../../src/routes/target-url";
 import { gzipSync } from "node:zlib";
 import request from "supertest";
 import { Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent } from "../../src/entities";
-import { buildApi, dumpTable, isChatwootError, makeTenant, type ApiHarness, type Tenant } from "../helpers/api";
+import { buildApi, dumpTable, isChatwootError, makeTenant, type ApiHarness, type Tenant, NOT_IN_ACCOUNT } from "../helpers/api";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
 import { makeWebhook } from "../helpers/fixtures";
 
@@ -39,7 +39,6 @@ const INBOX_INVALID = { message: "Inbox is invalid", attributes: ["inbox_id"] };
 const ENABLED_INVALID = { message: "Enabled is invalid", attributes: ["enabled"] };
 const PARAM_MISSING = { error: "param is missing or the value is empty: webhook" };
 const NOT_FOUND = { error: "Resource could not be found" };
-const NOT_IN_ACCOUNT = { error: "You are not authorized to access this account" };
 
 const list = (ids: Ids) => `/api/v1/accounts/${ids.account}/webhooks`;
 const one = (ids: Ids) => `${list(ids)}/${ids.webhook}`;

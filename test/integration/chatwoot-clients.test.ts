@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import request from "supertest";
 import { Webhook, WebhookDelivery, WebhookEvent } from "../../src/entities";
-import { buildApi, dumpTable, makeTenant, type ApiHarness, type Tenant } from "../helpers/api";
+import { buildApi, dumpTable, makeTenant, type ApiHarness, type Tenant, NOT_ADMINISTRATOR } from "../helpers/api";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
 import { makeWebhook } from "../helpers/fixtures";
 import { startReceiver, type Receiver } from "../helpers/receiver";
@@ -26,7 +26,6 @@ const SPELLINGS: Array<[string, (token: string) => Record<string, string>]> = [
 ];
 
 const INVALID_TOKEN = { error: "Invalid Access Token" };
-const NOT_ADMINISTRATOR = { error: "You are not authorized to do this action" };
 
 describe("real Chatwoot clients", () => {
   let db: TestDatabase;

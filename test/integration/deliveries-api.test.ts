@@ -4,7 +4,7 @@ import type { AttemptRecord } from "../../src/context";
 import { WebhookAttempt, WebhookDelivery, WebhookEvent, type Webhook } from "../../src/entities";
 import { ConflictError } from "../../src/errors";
 import type { DeliveryStatus } from "../../src/types";
-import { buildApi, buildApiWithRedeliver, dumpTable, makeTenant, type ApiHarness, type Tenant } from "../helpers/api";
+import { buildApi, buildApiWithRedeliver, dumpTable, makeTenant, type ApiHarness, type Tenant, NOT_ADMINISTRATOR, NOT_IN_ACCOUNT } from "../helpers/api";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
 import { makeWebhook } from "../helpers/fixtures";
 
@@ -256,10 +256,10 @@ describe("delivery log API", () => {
         ["post", `${base(acme, hook)}/${logged[0].id}/redeliver`],
       ];
       const callers: Array<[Record<string, string>, object]> = [
-        [{ api_access_token: acme.agentToken }, { error: "You are not authorized to do this action" }],
+        [{ api_access_token: acme.agentToken }, NOT_ADMINISTRATOR],
         [{}, { errors: ["You need to sign in or sign up before continuing."] }],
         [{ api_access_token: "wrong" }, { error: "Invalid Access Token" }],
-        [asAdmin(other), { error: "You are not authorized to access this account" }],
+        [asAdmin(other), NOT_IN_ACCOUNT],
       ];
       const attemptsBefore = await dumpTable(db.dataSource, "webhook_attempts");
       for (const [method, url] of urls) {

@@ -3,7 +3,7 @@ import { PRIVATE_ADDRESS_REASON } from "../../src/routes/target-url";
 import { Webhook } from "../../src/entities";
 import type { WebhooksOptions } from "../../src/options";
 import { DEFAULT_SUBSCRIPTIONS, WEBHOOK_EVENTS } from "../../src/types";
-import { buildApi, dumpTable, makeTenant, type ApiHarness, type Tenant } from "../helpers/api";
+import { buildApi, dumpTable, makeTenant, type ApiHarness, type Tenant, NOT_ADMINISTRATOR, NOT_IN_ACCOUNT } from "../helpers/api";
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from "../helpers/database";
 import { makeAccount, makeInbox, makeUser, makeWebhook } from "../helpers/fixtures";
 
@@ -71,7 +71,7 @@ describe("webhooks management API", () => {
       ];
       for (const res of responses) {
         expect(res.status).toBe(401);
-        expect(res.body).toEqual({ error: "You are not authorized to do this action" });
+        expect(res.body).toEqual(NOT_ADMINISTRATOR);
       }
       expect(await dumpTable(db.dataSource, "webhooks")).toEqual(before);
     });
@@ -93,7 +93,7 @@ describe("webhooks management API", () => {
     it("answers 401 'not authorized to access this account' to a user of another account", async () => {
       const foreign = await request(api.server).get(path(acme)).set(asAdmin(other));
       expect(foreign.status).toBe(401);
-      expect(foreign.body).toEqual({ error: "You are not authorized to access this account" });
+      expect(foreign.body).toEqual(NOT_IN_ACCOUNT);
     });
 
     // Chatwoot's order (Api::V1::Accounts::BaseController): authenticate, then Account.find (404),
@@ -123,7 +123,7 @@ describe("webhooks management API", () => {
     it("authenticates before reading the body: an agent's broken JSON is a 401, not a 400", async () => {
       const res = await request(api.server).post(path(acme)).set("api_access_token", acme.agentToken).set("Content-Type", "application/json").send('{"url": ');
       expect(res.status).toBe(401);
-      expect(res.body).toEqual({ error: "You are not authorized to do this action" });
+      expect(res.body).toEqual(NOT_ADMINISTRATOR);
       const anonymous = await request(api.server).post(path(acme)).set("Content-Type", "application/json").send("{{{");
       expect(anonymous.body).toEqual(SIGN_IN_REQUIRED);
     });
@@ -142,7 +142,7 @@ describe("webhooks management API", () => {
       };
       await withOtherApi({ authenticate }, async (custom) => {
         expect((await request(custom.server).get(path(acme)).set("x-user", "boss")).status).toBe(200);
-        expect((await request(custom.server).get(path(acme)).set("x-user", "staff")).body).toEqual({ error: "You are not authorized to do this action" });
+        expect((await request(custom.server).get(path(acme)).set("x-user", "staff")).body).toEqual(NOT_ADMINISTRATOR);
         expect((await request(custom.server).get(path(acme)).set("api_access_token", acme.adminToken)).body).toEqual({ error: "Invalid Access Token" });
         expect((await request(custom.server).get(path(acme))).body).toEqual(SIGN_IN_REQUIRED);
         // Its answer comes before the account lookup, as Chatwoot authenticates before finding the account.
@@ -638,7 +638,7 @@ describe("webhooks management API", () => {
       const account = await makeAccount(db.dataSource);
       const { token } = await makeUser(db.dataSource, account.id, "supervisor" as never);
       const res = await request(api.server).get(`/api/v1/accounts/${account.id}/webhooks`).set("api_access_token", token);
-      expect(res.body).toEqual({ error: "You are not authorized to do this action" });
+      expect(res.body).toEqual(NOT_ADMINISTRATOR);
     });
   });
 });
