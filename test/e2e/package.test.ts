@@ -91,6 +91,9 @@ describe("the packed library, installed by a consumer", () => {
     );
     execFileSync("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: consumer, stdio: ["ignore", "inherit", "inherit"], timeout: 180_000 });
     expect(readdirSync(path.join(consumer, "node_modules", "chatwoot-webhooks", "dist", "src"))).toContain("index.d.ts");
+    // pg, reflect-metadata, typeorm and express are peers: the host's one copy, none nested in the library.
+    const nested = path.join(consumer, "node_modules", "chatwoot-webhooks", "node_modules");
+    for (const peer of ["pg", "reflect-metadata", "typeorm", "express"]) expect(existsSync(path.join(nested, peer))).toBe(false);
 
     const source = readFileSync(path.join(ROOT, "examples", "minimal.ts"), "utf8").replace(/from "\.\.\/src"/g, 'from "chatwoot-webhooks"');
     expect(source).toContain('from "chatwoot-webhooks"');
