@@ -168,15 +168,21 @@ export function createOutcomeRecorder(settings: RecorderSettings): OutcomeRecord
       const deadline = Date.now() + timeoutMs;
       while ((queue.length > 0 || writing) && Date.now() < deadline) {
         let timeout: NodeJS.Timeout | undefined;
-        await Promise.race([flushNow(), new Promise((resolve) => (timeout = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
+        await Promise.race([flushNow(), until(deadline, (handle) => (timeout = handle))]);
         clearTimeout(timeout);
       }
       while (effects.size > 0 && Date.now() < deadline) {
         let timeout: NodeJS.Timeout | undefined;
-        await Promise.race([Promise.allSettled([...effects]), new Promise((resolve) => (timeout = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
+        await Promise.race([Promise.allSettled([...effects]), until(deadline, (handle) => (timeout = handle))]);
         clearTimeout(timeout);
       }
     },
     size: () => queue.length,
   };
+}
+
+/** Resolves at `deadline`; never, without a timer, when there is none (setTimeout would clamp Infinity to 1 ms). */
+function until(deadline: number, started: (handle: NodeJS.Timeout) => void): Promise<void> {
+  if (!Number.isFinite(deadline)) return new Promise<void>(() => undefined);
+  return new Promise<void>((resolve) => started(setTimeout(resolve, Math.max(0, deadline - Date.now()))));
 }
