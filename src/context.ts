@@ -30,6 +30,8 @@ export interface AttemptRecord extends DeliveryOutcome {
   deliveryStatus: DeliveryStatus;
   nextAttemptAt: Date | null;
   attemptedAt: Date;
+  /** When the event was recorded (its saving transaction's time); null if unknown. `attemptedAt - committedAt` of attempt 1 is the lag a receiver sees. */
+  committedAt: Date | null;
 }
 
 /** Typed events the host can listen to on `webhooks.events`. */

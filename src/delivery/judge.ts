@@ -18,6 +18,8 @@ export interface AttemptedDelivery {
   kind?: number | null;
   /** The event's subject row id (the message of a message event). */
   subject_id?: number | null;
+  /** When the event was recorded (its transaction's time): what commit-to-attempt lag is measured from. */
+  committed_at?: Date | null;
 }
 
 export interface Policy {
@@ -69,6 +71,7 @@ export function judge(delivery: AttemptedDelivery, outcome: DeliveryOutcome, att
     deliveryStatus,
     nextAttemptAt: next,
     attemptedAt,
+    committedAt: delivery.committed_at ?? null,
     gone,
     subjectId: delivery.subject_id ?? null,
   };

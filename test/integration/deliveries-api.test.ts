@@ -290,6 +290,7 @@ describe("delivery log API", () => {
       deliveryStatus: "succeeded",
       nextAttemptAt: null,
       attemptedAt: new Date("2026-03-03T14:00:00.000Z"),
+      committedAt: new Date("2026-03-03T13:59:59.000Z"),
     };
 
     it("asks the dispatcher for one manual attempt and answers with its record in snake_case", async () => {

@@ -77,6 +77,10 @@ describe("retries, failures and the schedule (injected clock)", () => {
       [200, "scheduled", ""],
     ]);
     expect(seen["delivery.succeeded"]).toHaveLength(1);
+    // Both attempts (the one sent straight from fan-out, the retry from a claim) know when the event was recorded.
+    const [event] = (await db.dataSource.query("SELECT created_at FROM webhook_events")) as Array<{ created_at: Date }>;
+    expect((seen["delivery.retry_scheduled"][0] as AttemptRecord).committedAt).toEqual(event.created_at);
+    expect((seen["delivery.succeeded"][0] as AttemptRecord).committedAt).toEqual(event.created_at);
   });
 
   it("gives up after the last attempt of the schedule and says so", async () => {

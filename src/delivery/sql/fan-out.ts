@@ -21,7 +21,7 @@ FOR UPDATE SKIP LOCKED`;
  */
 export const INSERT_DELIVERIES = (t: Tables): string => `
 WITH targets AS (
-  SELECT e.id AS event_id, w.id AS webhook_id, e.account_id, e.event, w.url, w.secret, w.webhook_type AS kind, e.subject_id,
+  SELECT e.id AS event_id, w.id AS webhook_id, e.account_id, e.event, w.url, w.secret, w.webhook_type AS kind, e.subject_id, e.created_at AS committed_at,
          row_number() OVER (PARTITION BY w.id ORDER BY e.id) AS rank_in_webhook,
          $4::int - COALESCE(busy.n, 0) AS room
   FROM ${t.webhookEvents} e
@@ -46,7 +46,7 @@ WITH targets AS (
   ON CONFLICT (event_id, webhook_id) DO NOTHING
   RETURNING id, event_id, webhook_id, account_id, event, locked_until IS NOT NULL AS leased
 )
-SELECT i.id, i.event_id, i.webhook_id, i.account_id, i.event, i.leased, t.url, t.secret, t.kind, t.subject_id
+SELECT i.id, i.event_id, i.webhook_id, i.account_id, i.event, i.leased, t.url, t.secret, t.kind, t.subject_id, t.committed_at
 FROM inserted i JOIN targets t ON t.event_id = i.event_id AND t.webhook_id = i.webhook_id`;
 
 /** Freeze the bytes of each event and mark the batch done. */
