@@ -6,6 +6,10 @@ import { createDispatcher, type Dispatcher } from "./delivery/dispatcher";
 import { isEmbeddedDriver } from "./embedded/pglite-driver";
 import { ENTITIES } from "./entities";
 import { createEmitter, type Emitter } from "./delivery/emit";
+import { logFinishedDeliveries } from "./observability/delivery-log-line";
+import { createHealth, type HealthReport } from "./observability/health";
+import { createMetrics } from "./observability/metrics";
+import type { MetricsRegistry } from "./observability/registry";
 import { resolveOptions, type WebhooksOptions } from "./options";
 import { createRouter } from "./routes";
 import { createSettingsRouter } from "./routes/settings-page";
@@ -27,6 +31,14 @@ export interface Webhooks {
   events: WebhooksEvents;
   /** One manual attempt of a delivery now (what the redeliver route calls). */
   redeliver(deliveryId: string): Promise<AttemptRecord>;
+  /** Prometheus exposition at `GET /`: `app.use("/metrics", webhooks.metricsRouter)`. 501 without prom-client. */
+  metricsRouter: Router;
+  /** The registry the metrics are in (`metrics.registry`, or the library's own); null when metrics are off. */
+  metricsRegistry: MetricsRegistry | null;
+  /** Database, migrations, dispatcher loop and LISTEN, each with a reason when not ready. */
+  health(): Promise<HealthReport>;
+  /** `GET /live` and `GET /ready` (200 or 503, JSON): `app.use("/health", webhooks.healthRouter)`. */
+  healthRouter: Router;
   /** Stop the dispatcher and detach from the DataSource (its saves no longer record events). */
   close(): Promise<void>;
 }
@@ -59,6 +71,7 @@ export function createWebhooks(input: WebhooksOptions): Webhooks {
   };
   const engine = createDispatcher(context);
   let sending = false;
+  let dispatcherState: "not_started" | "running" | "stopped" = "not_started";
   const stallWatch = createStallWatch(options.dataSource, options.logger, options.stalledEventsWarningMs);
   dispatcher = {
     ...engine,
@@ -67,9 +80,11 @@ export function createWebhooks(input: WebhooksOptions): Webhooks {
       await assertMigrated(options.dataSource, "webhooks.dispatcher.start()");
       await engine.start();
       sending = true;
+      dispatcherState = "running";
     },
     stop: async (timeoutMs) => {
       sending = false;
+      if (dispatcherState === "running") dispatcherState = "stopped";
       await engine.stop(timeoutMs);
     },
   };
@@ -78,9 +93,16 @@ export function createWebhooks(input: WebhooksOptions): Webhooks {
     if (!sending) stallWatch.recorded();
   });
   options.dataSource.subscribers.push(subscriber);
+  const activity = () => engine.activity();
+  const metrics = createMetrics({ options, events, activity });
+  const health = createHealth({ options, activity, dispatcherState: () => dispatcherState });
+  const stopLogging = logFinishedDeliveries(events, options.logger);
   const close = async () => {
     stallWatch.stop();
     await dispatcher?.stop();
+    // After the stop: the attempts it waited for are still counted and logged.
+    metrics.close();
+    stopLogging();
     const index = options.dataSource.subscribers.indexOf(subscriber);
     if (index >= 0) options.dataSource.subscribers.splice(index, 1);
   };
@@ -92,6 +114,10 @@ export function createWebhooks(input: WebhooksOptions): Webhooks {
     emit: createEmitter(context, (queryRunner) => subscriber.recorded(queryRunner)),
     events,
     redeliver: context.redeliver,
+    metricsRouter: metrics.router,
+    metricsRegistry: metrics.registry,
+    health: health.check,
+    healthRouter: health.router,
     close,
   };
 }

@@ -3,6 +3,8 @@ import type { Agent as HttpAgent } from "node:http";
 import type { Agent as HttpsAgent } from "node:https";
 import type { Request } from "express";
 import type { DataSource } from "typeorm";
+import { canLoadPromClient } from "./observability/prom-client";
+import type { MetricsRegistry } from "./observability/registry";
 import { redactingLogger } from "./redact";
 import { parseAllowedCidrs } from "./security/address-policy";
 
@@ -92,11 +94,49 @@ export interface WebhooksOptions {
   maxBodyBytes?: number;
   /** Path where the host mounted `router`, for the settings page's requests. Default "/api/v1". */
   settingsApiBase?: string;
+  /** Prometheus metrics (needs the optional peer dependency `prom-client`). */
+  metrics?: MetricsOptions;
+  /** What `health()` and `healthRouter` call healthy. */
+  health?: HealthOptions;
+}
+
+/** Options of the Prometheus metrics. */
+export interface MetricsOptions {
+  /** Collect metrics. Default: true when `prom-client` is installed; true without it throws. */
+  enabled?: boolean;
+  /**
+   * A prom-client `Registry` to register the metrics in (the host's own, served by its own
+   * `/metrics`). Default: a registry of the library's own, which `metricsRouter` serves.
+   */
+  registry?: MetricsRegistry;
+  /** Prefix of every metric name. Default "chatwoot_webhooks_". */
+  prefix?: string;
+  /**
+   * Add a `webhook_id` label to the attempt counter and duration histogram: one series per
+   * webhook, so only for a bounded number of webhooks. Default false.
+   */
+  webhookLabels?: boolean;
+}
+
+/** Options of the health checks. */
+export interface HealthOptions {
+  /** A dispatcher pass running this long, or none ending for this long, is a stuck loop (ms). Default 60000. */
+  stuckAfterMs?: number;
+  /** How long the database check waits for its query (ms). Default 2000. */
+  timeoutMs?: number;
+}
+
+/** Metrics options with their defaults. */
+export interface ResolvedMetricsOptions {
+  enabled: boolean;
+  registry: MetricsRegistry | null;
+  prefix: string;
+  webhookLabels: boolean;
 }
 
 /** Options with every default applied; what the rest of the library receives. */
-export type ResolvedOptions = Required<Omit<WebhooksOptions, "authenticate" | "lookup" | "httpAgent" | "httpsAgent">> &
-  Pick<WebhooksOptions, "authenticate" | "lookup" | "httpAgent" | "httpsAgent">;
+export type ResolvedOptions = Required<Omit<WebhooksOptions, "authenticate" | "lookup" | "httpAgent" | "httpsAgent" | "metrics" | "health">> &
+  Pick<WebhooksOptions, "authenticate" | "lookup" | "httpAgent" | "httpsAgent"> & { metrics: ResolvedMetricsOptions; health: Required<HealthOptions> };
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -146,6 +186,16 @@ export function resolveOptions(options: WebhooksOptions, env: NodeJS.ProcessEnv 
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
     stalledEventsWarningMs: options.stalledEventsWarningMs ?? 60 * SECOND,
     settingsApiBase: options.settingsApiBase ?? "/api/v1",
+    metrics: {
+      enabled: options.metrics?.enabled ?? canLoadPromClient(),
+      registry: options.metrics?.registry ?? null,
+      prefix: options.metrics?.prefix ?? "chatwoot_webhooks_",
+      webhookLabels: options.metrics?.webhookLabels ?? false,
+    },
+    health: {
+      stuckAfterMs: options.health?.stuckAfterMs ?? 60 * SECOND,
+      timeoutMs: options.health?.timeoutMs ?? 2 * SECOND,
+    },
   };
   for (const key of ["timeoutMs", "autoDisableAfterMs", "retentionMs", "pollIntervalMs", "batchSize", "concurrency", "perEndpointConcurrency", "maxBodyBytes", "stalledEventsWarningMs"] as const) {
     if (!Number.isFinite(resolved[key]) || resolved[key] <= 0) {
@@ -171,5 +221,16 @@ export function resolveOptions(options: WebhooksOptions, env: NodeJS.ProcessEnv 
     throw new TypeError('createWebhooks(): option settingsApiBase must be an absolute path such as "/api/v1".');
   }
 
+  if (resolved.metrics.enabled && !canLoadPromClient()) {
+    throw new TypeError("createWebhooks(): option metrics.enabled is true, but the optional peer dependency prom-client is not installed: run npm install prom-client, or leave metrics.enabled unset.");
+  }
+  if (typeof resolved.metrics.prefix !== "string" || !/^([a-zA-Z_:][a-zA-Z0-9_:]*)?$/.test(resolved.metrics.prefix)) {
+    throw new TypeError('createWebhooks(): option metrics.prefix must be a Prometheus metric name prefix such as "chatwoot_webhooks_".');
+  }
+  for (const key of ["stuckAfterMs", "timeoutMs"] as const) {
+    if (!Number.isFinite(resolved.health[key]) || resolved.health[key] <= 0) {
+      throw new TypeError(`createWebhooks(): option health.${key} must be a positive number of milliseconds, got ${String(resolved.health[key])}.`);
+    }
+  }
   return resolved;
 }
