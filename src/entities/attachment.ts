@@ -35,6 +35,10 @@ export class Attachment {
   @Column({ type: "varchar", length: 32, nullable: true })
   extension: string | null;
 
+  /** The file's MIME type (`"application/pdf"`), sent as the attachment's `content_type`; null when unknown. */
+  @Column({ name: "content_type", type: "varchar", length: 255, nullable: true })
+  contentType: string | null;
+
   @Column({ name: "file_size", type: "int", nullable: true })
   fileSize: number | null;
 

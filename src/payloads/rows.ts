@@ -76,6 +76,7 @@ export type AttachmentRow = Pick<
   | "dataUrl"
   | "thumbUrl"
   | "extension"
+  | "contentType"
   | "fileSize"
   | "width"
   | "height"

@@ -157,6 +157,7 @@ function attachment(fields: Partial<AttachmentRow> = {}): AttachmentRow {
     dataUrl: "https://files.acme.test/cat.png",
     thumbUrl: "https://files.acme.test/cat-thumb.png",
     extension: "png",
+    contentType: "image/png",
     fileSize: 2048,
     width: 640,
     height: 480,
@@ -258,14 +259,14 @@ describe("message events", () => {
     const without = wire(messageEventBody("message_created", messageFacts(s)));
     expect("attachments" in without).toBe(false);
 
-    const body = wire(messageEventBody("message_created", messageFacts(s, { attachments: [attachment(), attachment({ id: 12, fileType: "file", dataUrl: null, thumbUrl: null, extension: "pdf", width: null, height: null })] })));
+    const body = wire(messageEventBody("message_created", messageFacts(s, { attachments: [attachment(), attachment({ id: 12, fileType: "file", dataUrl: null, thumbUrl: null, extension: "pdf", contentType: null, width: null, height: null })] })));
     const keys = Object.keys(body);
     expect(keys.slice(keys.indexOf("sender"))).toEqual(["sender", "source_id", "attachments", "contact", "event"]);
     expect(body.attachments).toEqual([
-      { id: 11, message_id: 1, file_type: "image", account_id: 1, extension: "png", data_url: "https://files.acme.test/cat.png", thumb_url: "https://files.acme.test/cat-thumb.png", file_size: 2048, width: 640, height: 480 },
-      { id: 12, message_id: 1, file_type: "file", account_id: 1, extension: "pdf", data_url: "", thumb_url: "", file_size: 2048, width: null, height: null },
+      { id: 11, message_id: 1, file_type: "image", account_id: 1, extension: "png", content_type: "image/png", data_url: "https://files.acme.test/cat.png", thumb_url: "https://files.acme.test/cat-thumb.png", file_size: 2048, width: 640, height: 480 },
+      { id: 12, message_id: 1, file_type: "file", account_id: 1, extension: "pdf", content_type: null, data_url: "", thumb_url: "", file_size: 2048, width: null, height: null },
     ]);
-    expect(Object.keys(body.attachments[0])).toEqual(["id", "message_id", "file_type", "account_id", "extension", "data_url", "thumb_url", "file_size", "width", "height"]);
+    expect(Object.keys(body.attachments[0])).toEqual(["id", "message_id", "file_type", "account_id", "extension", "content_type", "data_url", "thumb_url", "file_size", "width", "height"]);
   });
 
   test("attachment kinds: location, fallback, contact and audio have Chatwoot's keys", () => {
@@ -277,7 +278,7 @@ describe("message events", () => {
     });
     expect(attachmentPushData(attachment({ fileType: "contact", fallbackTitle: "+4930123" }))).toEqual({ id: 11, message_id: 1, file_type: "contact", account_id: 1, fallback_title: "+4930123", meta: {} });
     const audio = attachmentPushData(attachment({ fileType: "audio", extension: "ogg", width: null, height: null, thumbUrl: null }));
-    expect(Object.keys(audio)).toEqual(["id", "message_id", "file_type", "account_id", "extension", "data_url", "thumb_url", "file_size", "width", "height", "transcribed_text"]);
+    expect(Object.keys(audio)).toEqual(["id", "message_id", "file_type", "account_id", "extension", "content_type", "data_url", "thumb_url", "file_size", "width", "height", "transcribed_text"]);
     expect(audio).toMatchObject({ thumb_url: "", transcribed_text: "" });
   });
 
