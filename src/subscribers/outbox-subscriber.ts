@@ -6,8 +6,8 @@ import { tablesOf } from "../tables";
 import type { ChangedAttributes, OutboxEventName } from "../types";
 import { changedAttributes } from "./changed-attributes";
 
-/** Conversation columns whose change is a `conversation_updated` (Chatwoot's list). */
-const CONVERSATION_WATCHED = new Set(["team_id", "assignee_id", "status", "snoozed_until", "custom_attributes", "labels", "waiting_since", "first_reply_created_at", "priority"]);
+/** Conversation columns whose change is a `conversation_updated` (Chatwoot's list; labels under its name `label_list`, see changedAttributes). */
+const CONVERSATION_WATCHED = new Set(["team_id", "assignee_id", "status", "snoozed_until", "custom_attributes", "label_list", "waiting_since", "first_reply_created_at", "priority"]);
 
 type Subject = "Message" | "Conversation" | "Contact" | "Inbox";
 const TABLES = { Message: "messages", Conversation: "conversations", Contact: "contacts", Inbox: "inboxes" } as const;
@@ -54,7 +54,7 @@ export class OutboxSubscriber implements EntitySubscriberInterface {
     if (subject === "Inbox" && !this.context.options.inboxEvents) return;
     const entity = { ...(event.databaseEntity ?? {}), ...event.entity } as Record<string, any>;
     if (entity.id === undefined || entity.id === null) return;
-    const changes = changedAttributes(event.updatedColumns, event.databaseEntity, entity);
+    const changes = changedAttributes(event.updatedColumns, event.databaseEntity, entity, event.metadata.updateDateColumn);
     if (changes.length === 0) return;
     const recorded: Recorded[] = [];
     if (subject === "Message") {
