@@ -3,13 +3,15 @@ import type { WebhooksContext } from "../context";
 import { agentBotsRoutes, inboxBotRoutes } from "./agent-bots-routes";
 import { requireAdministrator } from "./auth";
 import { deliveriesRoutes } from "./deliveries-routes";
+import { deliveryStatsRoutes } from "./delivery-stats-routes";
 import { errorHandler, notFound } from "./error-handler";
 import { jsonBody } from "./json-body";
 import { webhooksRoutes } from "./webhooks-routes";
 
 /**
  * The management API, mounted where Chatwoot has it (`app.use("/api/v1", router)`):
- * - `/accounts/:account_id/webhooks`: Chatwoot's webhook routes plus each webhook's delivery log;
+ * - `/accounts/:account_id/webhooks`: Chatwoot's webhook routes plus each webhook's delivery log,
+ *   its 24-hour delivery chart and the account's failing endpoints;
  * - `/accounts/:account_id/agent_bots`: Chatwoot's agent-bot routes plus each bot's delivery log;
  * - `/accounts/:account_id/inboxes/:inbox_id/set_agent_bot`, `.../agent_bot` (Chatwoot's) and
  *   `.../deliveries` (an API inbox's delivery log). The rest of `/inboxes` is the host's.
@@ -22,7 +24,8 @@ import { webhooksRoutes } from "./webhooks-routes";
 export function createRouter(ctx: WebhooksContext): Router {
   const router = Router();
   router.use(dropJsonFormat);
-  router.use("/accounts/:account_id/webhooks", managementApi(ctx, webhooksRoutes(ctx), deliveriesRoutes(ctx, "webhook_id", "webhook")));
+  // The delivery picture first: `/webhooks/failing` is not a webhook id.
+  router.use("/accounts/:account_id/webhooks", managementApi(ctx, deliveryStatsRoutes(ctx), webhooksRoutes(ctx), deliveriesRoutes(ctx, "webhook_id", "webhook")));
   router.use("/accounts/:account_id/agent_bots", managementApi(ctx, agentBotsRoutes(ctx), deliveriesRoutes(ctx, "id", "agent_bot")));
   // The host serves the rest of `/inboxes` (list, create, update): only these paths are ours.
   const inboxApi = managementApi(ctx, inboxBotRoutes(ctx), deliveriesRoutes(ctx, "inbox_id", "inbox"));
