@@ -113,6 +113,10 @@ export function createApi({ base, accountId, onUnauthorized }) {
       return { deliveries: data?.payload?.deliveries ?? [], meta: data?.meta ?? { page, per_page: 0, count: 0 } };
     },
     getDelivery: async (owner, id) => (await request("GET", delivery(owner, id))).payload.delivery,
+    /** A webhook's last 24 hours: `{ from, to, hours: [{ hour, succeeded, failed, retrying, waiting }], latency }`. */
+    deliveryStats: async (id) => (await request("GET", `${webhook(id)}/delivery_stats`)).payload,
+    /** The account's endpoints failing now. */
+    failingEndpoints: async () => (await request("GET", "/webhooks/failing"))?.payload?.endpoints ?? [],
     redeliver: async (owner, id) => (await request("POST", `${delivery(owner, id)}/redeliver`))?.payload?.attempt ?? null,
     /** The account's agent bots (a bare array, as Chatwoot answers). */
     listAgentBots: async () => {

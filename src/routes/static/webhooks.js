@@ -6,9 +6,11 @@
  */
 import { ApiError, clearToken, createApi, loadToken, logOwner, saveToken } from "./api.js";
 import { createDialog } from "./dialog.js";
+import { createDeliveryChart } from "./delivery-chart.js";
 import { createDeliveryLog, lastDeliverySummary } from "./delivery-log.js";
 import { byId, h, replaceChildren, show } from "./dom.js";
 import { eventLabel } from "./events.js";
+import { createFailingEndpoints } from "./failing-endpoints.js";
 import { createSecretDialog } from "./secret-dialog.js";
 import { createTargets } from "./targets.js";
 import { createWebhookForm } from "./webhook-form.js";
@@ -36,6 +38,10 @@ const toast = createToast(byId("toast"));
 const form = createWebhookForm({ api, onSaved: webhookSaved });
 const secretDialog = createSecretDialog({ toast });
 const deliveryLog = createDeliveryLog({ api, toast });
+const deliveryChart = createDeliveryChart({ api });
+const failing = createFailingEndpoints({ api });
+/** The account webhook whose log is shown (its chart is redrawn on Refresh), or null. */
+let chartWebhookId = null;
 const targets = createTargets({
   api,
   inboxes: async () => {
@@ -94,6 +100,10 @@ byId("delete-confirm").addEventListener("click", async () => {
   }
 });
 
+byId("log-refresh").addEventListener("click", () => {
+  if (chartWebhookId !== null) deliveryChart.open(chartWebhookId);
+});
+
 window.addEventListener("hashchange", () => route());
 route();
 
@@ -116,16 +126,21 @@ async function route() {
     show(byId("log-view"), true);
     byId("log-title").tabIndex = -1;
     byId("log-title").focus();
+    chartWebhookId = log.webhookId ?? null;
+    deliveryChart.open(chartWebhookId);
     await deliveryLog.open(log);
     return;
   }
   if (match) history.replaceState(null, "", "#/");
   const comingBack = !byId("log-view").hidden;
+  chartWebhookId = null;
+  deliveryChart.hide();
   show(byId("log-view"), false);
   show(byId("list-view"), true);
   if (comingBack) {
     refreshLastDeliveries();
     targets.refreshLastDeliveries();
+    failing.refresh();
     const key = deliveryLog.focusKey;
     if (key) document.querySelector(`[data-focus-key="${CSS.escape(key)}"]`)?.focus();
   }
@@ -148,6 +163,7 @@ function webhookLog(webhook) {
     url: webhook.url,
     empty: "Deliveries appear here as soon as an event this webhook subscribes to happens.",
     focusKey: `deliveries-${webhook.id}`,
+    webhookId: webhook.id,
   };
 }
 
@@ -178,6 +194,7 @@ async function loadWebhooks() {
     renderList();
     refreshLastDeliveries();
     targets.load();
+    failing.refresh();
     return true;
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return false;
