@@ -15,6 +15,8 @@ export interface DeliveryOutcome {
   responseBody: string | null;
   /** Seconds or date from a `Retry-After` header, when present. */
   retryAfter: string | null;
+  /** The URL the attempt ended at when it followed redirects (without credentials); null or absent when it did not. */
+  finalUrl?: string | null;
 }
 
 /** A delivery's state after an attempt was recorded. */

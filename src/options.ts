@@ -72,6 +72,13 @@ export interface WebhooksOptions {
   allowedCidrs?: string[];
   /** DNS lookup used for every attempt (injectable for tests). Default `dns.lookup`. */
   lookup?: LookupFunction;
+  /**
+   * Redirects one attempt follows at most (Chatwoot's limit is 10). Each hop re-posts the same
+   * body and headers and passes the address checks again; Basic credentials from the URL go to
+   * hops of the webhook's own origin only. 0 follows none: a redirect is a failed attempt.
+   * Default 10.
+   */
+  maxRedirects?: number;
   /** HTTP agents; default keep-alive agents that enforce the address policy. */
   httpAgent?: HttpAgent;
   httpsAgent?: HttpsAgent;
@@ -175,6 +182,7 @@ export function resolveOptions(options: WebhooksOptions, env: NodeJS.ProcessEnv 
     allowPrivateNetwork: options.allowPrivateNetwork ?? env.SAFE_FETCH_ALLOW_PRIVATE_NETWORK === "true",
     allowedCidrs: options.allowedCidrs ?? [],
     lookup: options.lookup,
+    maxRedirects: options.maxRedirects ?? 10,
     httpAgent: options.httpAgent,
     httpsAgent: options.httpsAgent,
     inboxEvents: options.inboxEvents ?? false,
@@ -217,6 +225,9 @@ export function resolveOptions(options: WebhooksOptions, env: NodeJS.ProcessEnv 
     throw new TypeError('createWebhooks(): option allowedCidrs must be an array of strings such as "10.0.0.0/8".');
   }
   parseAllowedCidrs(resolved.allowedCidrs); // throws a TypeError naming a bad entry
+  if (!Number.isInteger(resolved.maxRedirects) || resolved.maxRedirects < 0) {
+    throw new TypeError(`createWebhooks(): option maxRedirects must be a whole number of redirects, 0 or more (0 follows none), got ${String(resolved.maxRedirects)}.`);
+  }
   if (typeof resolved.settingsApiBase !== "string" || !/^\/(?!\/)[^\s"'<>\\]*$/.test(resolved.settingsApiBase)) {
     throw new TypeError('createWebhooks(): option settingsApiBase must be an absolute path such as "/api/v1".');
   }

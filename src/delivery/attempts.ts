@@ -57,6 +57,7 @@ export function createAttempts(options: ResolvedOptions, logger: Logger): Attemp
           userAgent: USER_AGENT,
           timestamp: Math.floor(attemptedAt.getTime() / 1000),
           signal,
+          maxRedirects: options.maxRedirects,
           onRefused: (detail) => logger.warn({ deliveryId: row.id, webhookId: row.webhook_id, detail }, "delivery refused by the address policy"),
         },
       );

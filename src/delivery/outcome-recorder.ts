@@ -7,6 +7,7 @@ import { DISABLE_WEBHOOKS, RECORD_OUTCOMES } from "./sql/record-outcomes";
 import type { JudgedAttempt } from "./judge";
 import { rowsOf } from "./rows";
 import { createTargetEffects } from "./target-effects";
+import { recordFinalUrls } from "./final-urls";
 import { statementsOf } from "../tables";
 
 /** How many attempts one round trip records at most, and how long the first one waits for company. */
@@ -89,6 +90,7 @@ export function createOutcomeRecorder(settings: RecorderSettings): OutcomeRecord
       failing,
       attempts.map((a) => a.attempt),
     ]);
+    await recordFinalUrls(dataSource, attempts);
     const gone = [...new Set(attempts.filter((a) => a.gone).map((a) => a.webhookId))];
     if (gone.length === 0 && failing.length === 0) return [];
     const cutoff = new Date(now.getTime() - settings.autoDisableAfterMs);

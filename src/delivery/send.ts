@@ -2,6 +2,8 @@ import type { AxiosInstance } from "axios";
 import type { Readable } from "node:stream";
 import type { DeliveryOutcome } from "../context";
 import { signatureHeaders } from "../security/signature";
+import { splitCredentials, withoutAuthorization } from "../security/url-credentials";
+import { isFollowedRedirect, nextHop, sameOrigin, unfollowedRedirect } from "./redirect";
 
 /** What one attempt needs to know. */
 export interface SendTarget {
@@ -18,6 +20,8 @@ export interface SendSettings {
   timestamp: number;
   /** Cancels the attempt early (dispatcher shutdown). */
   signal?: AbortSignal;
+  /** Redirects to follow at most; 0 (the default here) fails on the first one. */
+  maxRedirects?: number;
   /**
    * Told the details of a refused address (which address, which name resolved to it), for the
    * server's log; the outcome, which the tenant sees, only says the address is not allowed.
@@ -34,8 +38,12 @@ const RESPONSE_READ_LIMIT = 1024 * 1024;
 
 /**
  * POST one signed delivery. Never throws: every result, including a refused address, a timeout or
- * a reset connection, comes back as a {@link DeliveryOutcome}. Success is any 2xx; redirects are
- * not followed (one could lead past the address checks).
+ * a reset connection, comes back as a {@link DeliveryOutcome}. Success is any 2xx.
+ *
+ * Redirects are followed up to `maxRedirects` hops (0: none), each one a new POST of the same
+ * body and headers through the same HTTP client, so every hop's host passes the address guard
+ * before anything is sent to it. Credentials in the URL go as Basic auth, to hops of the
+ * webhook's own origin only. One deadline covers the whole chain.
  */
 export async function send(http: AxiosInstance, target: SendTarget, settings: SendSettings): Promise<DeliveryOutcome> {
   const started = performance.now();
@@ -50,38 +58,58 @@ export async function send(http: AxiosInstance, target: SendTarget, settings: Se
   const cancel = () => controller.abort();
   if (settings.signal?.aborted) cancel();
   else settings.signal?.addEventListener("abort", cancel, { once: true });
-  const headers = signatureHeaders({
+  const { url: origin, authorization } = splitCredentials(target.url);
+  const signed = signatureHeaders({
     secret: target.secret,
     deliveryId: target.deliveryId,
     timestamp: settings.timestamp,
     body: target.body,
     userAgent: settings.userAgent,
   });
+  const maxRedirects = settings.maxRedirects ?? 0;
+  let url = origin;
+  let redirects = 0;
+  // The last hop's URL once a redirect was followed (never with credentials: see nextHop).
+  const finalUrl = () => (redirects > 0 ? url : null);
   try {
-    const response = await http.post<Readable>(target.url, target.body, {
-      headers,
-      signal: controller.signal,
-      maxRedirects: 0,
-      proxy: false,
-      responseType: "stream",
-      decompress: true,
-      validateStatus: () => true,
-      transformRequest: [(data: unknown) => data],
-    });
-    const responseBody = await readSnippet(response.data, controller.signal);
-    const status = response.status;
-    const ok = status >= 200 && status < 300;
-    const retryAfter = response.headers["retry-after"];
-    return {
-      ok,
-      status,
-      durationMs: elapsed(started),
-      error: ok ? null : describeStatus(status, response.headers.location),
-      responseBody,
-      retryAfter: typeof retryAfter === "string" ? retryAfter : null,
-    };
+    for (;;) {
+      const headers = authorization !== null && sameOrigin(url, origin) ? { ...signed, authorization } : signed;
+      const response = await http.post<Readable>(url, target.body, {
+        headers,
+        signal: controller.signal,
+        maxRedirects: 0,
+        proxy: false,
+        responseType: "stream",
+        decompress: true,
+        validateStatus: () => true,
+        transformRequest: [(data: unknown) => data],
+      });
+      const status = response.status;
+      const location: unknown = response.headers.location;
+      if (isFollowedRedirect(status, location) && redirects < maxRedirects) {
+        // Read the redirect's own body to its end, so its keep-alive socket can serve again.
+        await readSnippet(response.data, controller.signal);
+        const hop = nextHop(url, location, status);
+        if (!hop.ok) return { ok: false, status, durationMs: elapsed(started), error: hop.error, responseBody: null, retryAfter: null, finalUrl: finalUrl() };
+        url = hop.url;
+        redirects += 1;
+        continue;
+      }
+      const snippet = await readSnippet(response.data, controller.signal);
+      const ok = status >= 200 && status < 300;
+      const retryAfter = response.headers["retry-after"];
+      return {
+        ok,
+        status,
+        durationMs: elapsed(started),
+        error: ok ? null : describeStatus(status, location, maxRedirects),
+        responseBody: snippet === null ? null : withoutAuthorization(snippet, authorization),
+        retryAfter: typeof retryAfter === "string" ? retryAfter : null,
+        finalUrl: finalUrl(),
+      };
+    }
   } catch (error) {
-    return { ok: false, status: null, durationMs: elapsed(started), error: describeError(error, settings, timedOut), responseBody: null, retryAfter: null };
+    return { ok: false, status: null, durationMs: elapsed(started), error: describeError(error, settings, timedOut), responseBody: null, retryAfter: null, finalUrl: finalUrl() };
   } finally {
     clearTimeout(timer);
     settings.signal?.removeEventListener("abort", cancel);
@@ -92,11 +120,8 @@ function elapsed(started: number): number {
   return Math.max(0, Math.round(performance.now() - started));
 }
 
-function describeStatus(status: number, location: unknown): string {
-  if (status >= 300 && status < 400) {
-    return `HTTP ${status}: redirects are not followed${typeof location === "string" ? ` (Location: ${location.slice(0, 200)})` : ""}; update the webhook URL`;
-  }
-  return `HTTP ${status}`;
+function describeStatus(status: number, location: unknown, maxRedirects: number): string {
+  return isFollowedRedirect(status, location) ? unfollowedRedirect(status, location, maxRedirects) : `HTTP ${status}`;
 }
 
 function describeError(error: unknown, settings: SendSettings, timedOut: boolean): string {

@@ -34,4 +34,8 @@ export class WebhookAttempt {
 
   @Column({ type: "varchar", length: 16, default: "scheduled" })
   trigger: AttemptTrigger;
+
+  /** Where the attempt ended when it followed redirects (without credentials); null when it followed none. */
+  @Column({ name: "final_url", type: "text", nullable: true })
+  finalUrl: string | null;
 }

@@ -28,6 +28,8 @@ export interface AttemptJson {
   response_body: string | null;
   /** `scheduled` (by the retry schedule) or `manual` (redeliver). */
   trigger: string;
+  /** Where the attempt ended when it followed redirects (never with credentials); null when it followed none. */
+  final_url: string | null;
 }
 
 /** One delivery with the exact body sent (null until the dispatcher has built it) and every attempt. */
@@ -64,6 +66,7 @@ export function attemptJson(attempt: WebhookAttempt): AttemptJson {
     error: attempt.error,
     response_body: attempt.responseBody,
     trigger: attempt.trigger,
+    final_url: attempt.finalUrl ?? null,
   };
 }
 
@@ -82,6 +85,7 @@ export function attemptRecordJson(record: AttemptRecord) {
     error: record.error,
     response_body: record.responseBody,
     retry_after: record.retryAfter,
+    final_url: record.finalUrl ?? null,
     delivery_status: record.deliveryStatus,
     next_attempt_at: iso(record.nextAttemptAt),
     attempted_at: iso(record.attemptedAt),

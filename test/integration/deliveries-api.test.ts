@@ -209,7 +209,7 @@ describe("delivery log API", () => {
         new Date(BASE_TIME + 3_000_000).toISOString(),
       ]);
       const [first, second, third] = delivery.attempts_log;
-      expect(Object.keys(first)).toEqual(["id", "attempted_at", "duration_ms", "status_code", "error", "response_body", "trigger"]);
+      expect(Object.keys(first)).toEqual(["id", "attempted_at", "duration_ms", "status_code", "error", "response_body", "trigger", "final_url"]);
       expect(first).toMatchObject({ duration_ms: 12, status_code: 500, error: "HTTP 500", response_body: "boom", trigger: "scheduled" });
       expect(second).toMatchObject({ duration_ms: 5000, status_code: null, error: "timeout after 5000 ms", response_body: null, trigger: "scheduled" });
       expect(third).toMatchObject({ duration_ms: 40, status_code: 200, error: null, response_body: "ok", trigger: "manual" });
@@ -318,6 +318,7 @@ describe("delivery log API", () => {
             error: null,
             response_body: "thanks",
             retry_after: null,
+            final_url: null,
             delivery_status: "succeeded",
             next_attempt_at: null,
             attempted_at: "2026-03-03T14:00:00.000Z",

@@ -108,15 +108,16 @@ describe("retries, failures and the schedule (injected clock)", () => {
     expect((await delivery(webhook.id)).nextAttemptAt?.getTime()).toBe(before + 8000);
   });
 
-  it("treats a redirect as a failure and does not follow it", async () => {
+  it("follows redirects up to 10 hops (Chatwoot's lib/safe_fetch), then counts the attempt as failed and retries it", async () => {
     const { webhook, save } = await setup();
     receiver.respond(() => ({ status: 301, headers: { location: `${receiver.url}/elsewhere` } }));
     await save();
     await webhooks.dispatcher.runOnce();
-    expect(receiver.requests.map((r) => r.path)).toEqual(["/hook"]);
-    const row = await delivery(webhook.id);
+    const row = await db.dataSource.getRepository(WebhookDelivery).findOneByOrFail({ webhookId: webhook.id, event: "message_created" });
+    const hops = receiver.requests.filter((r) => r.headers["x-chatwoot-delivery"] === row.id);
+    expect(hops.map((r) => r.path)).toEqual(["/hook", ...Array.from({ length: 10 }, () => "/elsewhere")]);
     expect(row.status).toBe("pending");
-    expect(row.lastError).toMatch(/HTTP 301: redirects are not followed/);
+    expect(row.lastError).toBe(`HTTP 301: more than 10 redirects (Location: ${receiver.url}/elsewhere)`);
   });
 
   it("disables the webhook at once on 410 Gone", async () => {
