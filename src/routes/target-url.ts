@@ -9,9 +9,9 @@ export const PRIVATE_ADDRESS_REASON =
 /**
  * Whether a URL may be stored as a delivery target: a webhook's `url`, an API channel's
  * `webhook_url`, an agent bot's `outgoing_url`. The same rules for all three: an http(s) URL of
- * at most 2,048 characters, no credentials, spaces or control characters, and no literal private
- * address (or `localhost`) unless the policy allows it. Host names are checked again on every
- * attempt, after DNS.
+ * at most 2,048 characters, no spaces or control characters, credentials only as `user[:pass]@`
+ * (sent as Basic auth), and no literal private address (or `localhost`) unless the policy allows
+ * it. Host names are checked again on every attempt, after DNS.
  */
 export function isAcceptedTargetUrl(value: unknown, policy: AddressPolicy): value is string {
   const url = parseWebhookUrl(value);

@@ -10,13 +10,16 @@ const SCHEME_AND_AUTHORITY = /^https?:\/\/([^/?#]*)/i;
 
 /**
  * Parse a webhook URL the way the management API accepts it, or return null: a string of at
- * most 2,048 characters (and bytes), `http:` or `https:`, a host, no credentials (`user:pass@`), no spaces,
- * control characters or backslashes. The string itself is what gets stored.
+ * most 2,048 characters (and bytes), `http:` or `https:`, a host, no spaces, control characters
+ * or backslashes. Credentials are allowed, as Chatwoot allows them (`https://user:pass@host/…`,
+ * sent as HTTP Basic auth): a user name, then optionally `:` and a password, with `@`, `:` and
+ * `/` in them percent-encoded, so the one `@` ends them unambiguously. The string itself is what
+ * gets stored.
  */
 export function parseWebhookUrl(value: unknown): URL | null {
   if (typeof value !== "string" || value.length > MAX_URL_LENGTH || Buffer.byteLength(value) > MAX_URL_LENGTH || FORBIDDEN_CHARACTERS.test(value)) return null;
   const authority = SCHEME_AND_AUTHORITY.exec(value)?.[1];
-  if (!authority || authority.includes("@")) return null;
+  if (!authority || !acceptedUserinfo(authority)) return null;
   let url: URL;
   try {
     url = new URL(value);
@@ -24,6 +27,18 @@ export function parseWebhookUrl(value: unknown): URL | null {
     return null;
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") return null;
-  if (url.hostname === "" || url.username !== "" || url.password !== "") return null;
+  if (url.hostname === "") return null;
   return url;
+}
+
+/**
+ * The part before `@`, when there is one: exactly one `@`, and a user name before any `:` (a
+ * password without a user would never be sent, as Chatwoot sends Basic auth only with a user).
+ */
+function acceptedUserinfo(authority: string): boolean {
+  const at = authority.indexOf("@");
+  if (at === -1) return true;
+  if (authority.indexOf("@", at + 1) !== -1) return false;
+  const user = authority.slice(0, at).split(":")[0];
+  return user !== "";
 }

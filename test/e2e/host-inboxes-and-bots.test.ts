@@ -92,7 +92,7 @@ describe("demo host: API inboxes and agent bots", () => {
       [ADMIN, "/api/v1/accounts/1/inboxes", {}, 422],
       [ADMIN, "/api/v1/accounts/1/inboxes", { name: "x", channel: { type: "email" } }, 422],
       [ADMIN, "/api/v1/accounts/1/inboxes", { name: "x", channel: { type: "api", webhook_url: "javascript:alert(1)" } }, 422],
-      [ADMIN, "/api/v1/accounts/1/inboxes", { name: "x", channel: { type: "api", webhook_url: "https://user:pass@example.com/x" } }, 422],
+      [ADMIN, "/api/v1/accounts/1/inboxes", { name: "x", channel: { type: "api", webhook_url: "https://:pass@example.com/x" } }, 422],
       [ADMIN, "/api/v1/accounts/1/inboxes", { name: "x", channel: "api" }, 422],
       [ADMIN, "/api/v1/accounts/1/inboxes", { name: ["x"], channel: { type: "api" } }, 422],
       [AGENT, "/api/v1/accounts/1/inboxes", { name: "x", channel: { type: "api" } }, 401],
