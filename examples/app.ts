@@ -32,6 +32,10 @@ export function createApp({
   app.use("/api/v1", createHostRouter({ dataSource, logger, addressPolicy }));
   app.use("/api/v1", webhooks.router);
   app.use("/app", webhooks.settingsRouter);
+  // Operations: Prometheus text at /metrics, /health/live and /health/ready. A real host puts
+  // them on an internal port or behind its own auth; the demo listens on 127.0.0.1 only.
+  app.use("/metrics", webhooks.metricsRouter);
+  app.use("/health", webhooks.healthRouter);
   app.get("/", (_req, res) => res.redirect(settingsPagePath(1)));
   app.use((_req, res) => {
     res.status(404).json({ error: "Resource could not be found" });

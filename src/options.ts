@@ -64,8 +64,20 @@ export interface WebhooksOptions {
   batchSize?: number;
   /** Requests in flight at once, per dispatcher. Default 64. */
   concurrency?: number;
-  /** Requests in flight to one webhook at once, per dispatcher. Default 16. */
+  /**
+   * The most requests in flight to one webhook at once, per dispatcher. Default 16. A webhook
+   * starts with an eighth of it; each quick success adds a slot, each attempt that took
+   * `slowAttemptMs` or more halves them (a circuit breaker for endpoints that hang).
+   */
   perEndpointConcurrency?: number;
+  /** Requests in flight for one account at once, over all its webhooks, per dispatcher. Default half of `concurrency`. */
+  perAccountConcurrency?: number;
+  /** An attempt that took this long or more (a timeout included) halves its webhook's slots. Default half of `timeoutMs`. */
+  slowAttemptMs?: number;
+  /** Account webhooks one account may have (the API answers 422 beyond it). Default 100. */
+  maxWebhooksPerAccount?: number;
+  /** Manual redeliveries one account may ask for per minute (429 with `Retry-After` beyond it). Default 60. */
+  redeliveriesPerMinute?: number;
   /** Send to private, loopback and link-local addresses. Default: `SAFE_FETCH_ALLOW_PRIVATE_NETWORK === "true"`. */
   allowPrivateNetwork?: boolean;
   /** CIDRs (or single addresses) allowed even though private, e.g. `["10.1.2.0/24"]`. Default []. */
@@ -179,6 +191,10 @@ export function resolveOptions(options: WebhooksOptions, env: NodeJS.ProcessEnv 
     batchSize: options.batchSize ?? 100,
     concurrency: options.concurrency ?? 64,
     perEndpointConcurrency: options.perEndpointConcurrency ?? 16,
+    perAccountConcurrency: options.perAccountConcurrency ?? Math.max(1, Math.ceil((options.concurrency ?? 64) / 2)),
+    slowAttemptMs: options.slowAttemptMs ?? (options.timeoutMs ?? 5 * SECOND) / 2,
+    maxWebhooksPerAccount: options.maxWebhooksPerAccount ?? 100,
+    redeliveriesPerMinute: options.redeliveriesPerMinute ?? 60,
     allowPrivateNetwork: options.allowPrivateNetwork ?? env.SAFE_FETCH_ALLOW_PRIVATE_NETWORK === "true",
     allowedCidrs: options.allowedCidrs ?? [],
     lookup: options.lookup,
@@ -205,7 +221,7 @@ export function resolveOptions(options: WebhooksOptions, env: NodeJS.ProcessEnv 
       timeoutMs: options.health?.timeoutMs ?? 2 * SECOND,
     },
   };
-  for (const key of ["timeoutMs", "autoDisableAfterMs", "retentionMs", "pollIntervalMs", "batchSize", "concurrency", "perEndpointConcurrency", "maxBodyBytes", "stalledEventsWarningMs"] as const) {
+  for (const key of ["timeoutMs", "autoDisableAfterMs", "retentionMs", "pollIntervalMs", "batchSize", "concurrency", "perEndpointConcurrency", "perAccountConcurrency", "slowAttemptMs", "maxWebhooksPerAccount", "redeliveriesPerMinute", "maxBodyBytes", "stalledEventsWarningMs"] as const) {
     if (!Number.isFinite(resolved[key]) || resolved[key] <= 0) {
       throw new TypeError(`createWebhooks(): option ${key} must be a positive number of ${key.endsWith("Ms") ? "milliseconds" : "units"}, got ${String(resolved[key])}.`);
     }

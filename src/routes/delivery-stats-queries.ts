@@ -9,35 +9,37 @@ export const CHART_HOURS = 24;
 export const LATENCY_SAMPLE = 2000;
 
 /**
- * One target's deliveries created in `[$2, $3)`, counted per UTC hour by their state now, and
- * the p50 / p95 duration of the attempts of the newest `$4` of them. The counts read one range of
- * `index_webhook_deliveries_on_webhook_id_and_created_at` (that webhook's rows in the window);
- * the latency reads the attempts of the sample through `index_webhook_attempts_on_delivery_id`.
- * Without the sample, a busy webhook's latency took a hash join over the whole attempts table
- * (430 ms on 1 million deliveries; the README has the figures). Hours are cut in UTC by epoch
- * arithmetic, so a session time zone with a half-hour offset cannot shift them.
+ * One webhook's deliveries created in the 24 hours from `$2`, counted per hour by their state now,
+ * and the p50 / p95 duration of the attempts of the newest `$3` of them. Each hour is one range of
+ * `index_webhook_deliveries_on_webhook_id_and_created_at` (24 ranges, no sort of the window's
+ * rows); the sample is the same index read backwards, and its attempts come through
+ * `index_webhook_attempts_on_delivery_id`. So the cost follows that webhook's deliveries in the
+ * window, not the size of the log; without the sample, a busy webhook's latency took a hash join
+ * over the whole attempts table (430 ms on 1 million deliveries; the README has the figures).
  */
 export const DELIVERY_CHART = (t: Tables): string => `
 WITH hours AS (
-  SELECT floor(extract(epoch FROM created_at) / 3600)::bigint * 3600000 AS hour_ms,
-         count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
-         count(*) FILTER (WHERE status = 'failed')::int AS failed,
-         count(*) FILTER (WHERE status = 'pending' AND attempts > 0)::int AS retrying,
-         count(*) FILTER (WHERE status = 'pending' AND attempts = 0)::int AS waiting
-  FROM ${t.webhookDeliveries}
-  WHERE webhook_id = ANY($1::int[]) AND created_at >= $2 AND created_at < $3
-  GROUP BY 1
+  SELECT i, c.*
+  FROM generate_series(0, ${CHART_HOURS - 1}) AS i
+  CROSS JOIN LATERAL (
+    SELECT count(*) FILTER (WHERE status = 'succeeded')::int AS succeeded,
+           count(*) FILTER (WHERE status = 'failed')::int AS failed,
+           count(*) FILTER (WHERE status = 'pending' AND attempts > 0)::int AS retrying,
+           count(*) FILTER (WHERE status = 'pending' AND attempts = 0)::int AS waiting
+    FROM ${t.webhookDeliveries}
+    WHERE webhook_id = $1 AND created_at >= $2::timestamptz + i * interval '1 hour' AND created_at < $2::timestamptz + (i + 1) * interval '1 hour'
+  ) AS c
 ), sample AS (
   SELECT id FROM ${t.webhookDeliveries}
-  WHERE webhook_id = ANY($1::int[]) AND created_at >= $2 AND created_at < $3
-  ORDER BY created_at DESC LIMIT $4
+  WHERE webhook_id = $1 AND created_at >= $2::timestamptz AND created_at < $2::timestamptz + interval '${CHART_HOURS} hours'
+  ORDER BY created_at DESC LIMIT $3
 ), latency AS (
   SELECT count(DISTINCT s.id)::int AS deliveries, count(*)::int AS attempts,
          percentile_cont(0.5) WITHIN GROUP (ORDER BY a.duration_ms) AS p50,
          percentile_cont(0.95) WITHIN GROUP (ORDER BY a.duration_ms) AS p95
   FROM sample s JOIN ${t.webhookAttempts} a ON a.delivery_id = s.id
 )
-SELECT coalesce((SELECT json_agg(hours) FROM hours), '[]') AS hours, latency.deliveries, latency.attempts, latency.p50, latency.p95 FROM latency`;
+SELECT (SELECT json_agg(hours ORDER BY i) FROM hours) AS hours, latency.deliveries, latency.attempts, latency.p50, latency.p95 FROM latency`;
 
 /** One hour of the chart: deliveries created in it, by their state now. */
 export interface ChartHour {
@@ -68,22 +70,17 @@ export function chartWindow(now: Date): { from: Date; to: Date } {
   return { from: new Date(to - CHART_HOURS * HOUR), to: new Date(to) };
 }
 
-/** The chart of these `webhooks` rows (one target's) at `now`, every hour present. */
-export async function deliveryChart(dataSource: DataSource, webhookIds: number[], now: Date): Promise<DeliveryChart> {
+/** The chart of one `webhooks` row at `now`. */
+export async function deliveryChart(dataSource: DataSource, webhookId: number, now: Date): Promise<DeliveryChart> {
   const { from, to } = chartWindow(now);
-  const [row] = (await dataSource.query(statementsOf(dataSource)(DELIVERY_CHART), [webhookIds, from, to, LATENCY_SAMPLE])) as Array<{
-    hours: Array<{ hour_ms: string | number; succeeded: number; failed: number; retrying: number; waiting: number }>;
+  const [row] = (await dataSource.query(statementsOf(dataSource)(DELIVERY_CHART), [webhookId, from, LATENCY_SAMPLE])) as Array<{
+    hours: Array<{ i: number; succeeded: number; failed: number; retrying: number; waiting: number }>;
     deliveries: number;
     attempts: number;
     p50: number | null;
     p95: number | null;
   }>;
-  const counted = new Map(row.hours.map((hour) => [Number(hour.hour_ms), hour]));
-  const hours: ChartHour[] = [];
-  for (let start = from.getTime(); start < to.getTime(); start += HOUR) {
-    const found = counted.get(start);
-    hours.push({ hour: new Date(start).toISOString(), succeeded: found?.succeeded ?? 0, failed: found?.failed ?? 0, retrying: found?.retrying ?? 0, waiting: found?.waiting ?? 0 });
-  }
+  const hours = row.hours.map(({ i, succeeded, failed, retrying, waiting }) => ({ hour: new Date(from.getTime() + i * HOUR).toISOString(), succeeded, failed, retrying, waiting }));
   const ms = (value: number | null) => (value === null ? null : Math.round(Number(value)));
   return { from: from.toISOString(), to: to.toISOString(), hours, latency: { deliveries: row.deliveries, attempts: row.attempts, p50Ms: ms(row.p50), p95Ms: ms(row.p95) } };
 }

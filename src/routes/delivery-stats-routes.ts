@@ -50,9 +50,9 @@ export function deliveryStatsRoutes(ctx: WebhooksContext): Router {
   router.get("/:webhook_id/delivery_stats", async (req, res) => {
     const { accountId } = callerOf(res);
     const id = parseId(req.params.webhook_id);
-    const webhookIds = id === null ? [] : await targetIdsOf(dataSource, accountId, { kind: "webhook", id });
-    if (webhookIds.length === 0) throw new NotFoundError();
-    const chart = await deliveryChart(dataSource, webhookIds, clock());
+    const [webhookId] = id === null ? [] : await targetIdsOf(dataSource, accountId, { kind: "webhook", id });
+    if (webhookId === undefined) throw new NotFoundError();
+    const chart = await deliveryChart(dataSource, webhookId, clock());
     res.json({
       payload: {
         webhook_id: id,

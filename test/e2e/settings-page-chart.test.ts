@@ -146,6 +146,14 @@ describeWithBrowser("settings page: delivery chart and failing endpoints", (brow
     expect(png.readUInt32BE(16)).toBe(1280);
   });
 
+  it("the demo app serves /metrics and /health/ready beside the page", async () => {
+    const metrics = await request(origin).get("/metrics").expect(200);
+    expect(metrics.text).toMatch(/^chatwoot_webhooks_delivery_attempts_total\{kind="account",event="message_created",outcome="failed"\} 40$/m);
+    const ready = await request(origin).get("/health/ready").expect(200);
+    expect(ready.body).toMatchObject({ live: true, ready: true, checks: { dispatcher: { state: "running" } } });
+    await request(origin).get("/health/live").expect(200);
+  });
+
   it("shows the failing webhook's chart all red, and no chart for the list", async () => {
     await page.getByRole("link", { name: /All webhooks/ }).click();
     await page.getByRole("link", { name: "Deliveries of Analytics sink" }).first().click();
