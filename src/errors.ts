@@ -95,3 +95,14 @@ export class ConflictError extends WebhooksError {
     super(message, 409, "conflict");
   }
 }
+
+/** 429 `{"error": ...}` with a `Retry-After` header: a limit that frees up by itself. */
+export class TooManyRequestsError extends WebhooksError {
+  /** Seconds until trying again makes sense. */
+  readonly retryAfterSeconds: number;
+
+  constructor(message: string, retryAfterSeconds: number) {
+    super(message, 429, "too_many_requests");
+    this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
+  }
+}

@@ -5,7 +5,7 @@ import type { Logger } from "../options";
 import type { ClaimedRow, LeasedDelivery } from "./claimed-row";
 import { rowsOf } from "./rows";
 import type { Load } from "./scheduler";
-import { CLAIM_DELIVERIES, CLAIM_ONE, DELIVERY_STATE, RELEASE_LEASES } from "./sql/claim-deliveries";
+import { CLAIM_DELIVERIES, CLAIM_ONE, DELIVERY_STATE, RELEASE_LEASES, RELEASE_MANUAL } from "./sql/claim-deliveries";
 import { statementsOf } from "../tables";
 
 /**
@@ -53,7 +53,9 @@ export interface Claims extends EmptyClaimRule {
   /** Give leases back at once (stop, or a buffered row that waited too long) instead of letting them run out; never throws. */
   release(items: readonly LeasedDelivery[]): Promise<void>;
   /** Lease one delivery for a manual attempt, whatever its status; a sentence saying why when it cannot be. */
-  claimOne(deliveryId: string): Promise<ClaimedRow>;
+  claimOne(deliveryId: string): Promise<LeasedDelivery>;
+  /** Give back the lease of a manual attempt that was not made; never throws. */
+  releaseOne(item: LeasedDelivery): Promise<void>;
 }
 
 /** Claiming and handing back leases on due deliveries (`SKIP LOCKED`, so dispatchers can run side by side). */
@@ -68,7 +70,9 @@ export function createClaims(settings: ClaimSettings): Claims {
     async claim(limit, load) {
       const now = clock();
       const lease = new Date(now.getTime() + leaseMs);
-      const result = await dataSource.query(sql(CLAIM_DELIVERIES), [now, limit, load.perWebhook, load.busy, load.held, load.full, lease]);
+      const result = await dataSource.query(sql(CLAIM_DELIVERIES), [
+        now, limit, load.perWebhook, load.busy, load.held, load.full, lease, load.perAccount, load.fullAccounts, load.accounts, load.accountHeld,
+      ]);
       const claimed = rowsOf<ClaimedRow>(result).map((row) => ({ row, lease }));
       rule.noteClaim(claimed.length, load.full);
       return claimed;
@@ -81,12 +85,18 @@ export function createClaims(settings: ClaimSettings): Claims {
         .catch((error: Error) => logger.warn({ err: error }, "could not release leases; they will run out by themselves"));
     },
 
+    async releaseOne({ row, lease }) {
+      await dataSource
+        .query(sql(RELEASE_MANUAL), [row.id, lease])
+        .catch((error: Error) => logger.warn({ err: error }, "could not release a lease; it will run out by itself"));
+    },
+
     async claimOne(deliveryId) {
       if (parseUuid(deliveryId) === null) throw new NotFoundError();
       const now = clock();
       const lease = new Date(now.getTime() + leaseMs);
       const [row] = rowsOf<ClaimedRow>(await dataSource.query(sql(CLAIM_ONE), [deliveryId, now, lease]));
-      if (row) return row;
+      if (row) return { row, lease };
       const [found] = (await dataSource.query(sql(DELIVERY_STATE), [deliveryId])) as Array<{ has_body: boolean }>;
       if (!found) throw new NotFoundError();
       if (!found.has_body) throw new ConflictError("This delivery has no payload to send: its record was deleted before the payload was built.");

@@ -1,6 +1,7 @@
 import { setMaxListeners } from "node:events";
 import type { AttemptRecord, WebhooksContext } from "../context";
 import type { AttemptTrigger } from "../types";
+import { TooManyRequestsError } from "../errors";
 import { createAttempts } from "./attempts";
 import type { ClaimedRow } from "./claimed-row";
 import { createClaims } from "./claims";
@@ -11,7 +12,7 @@ import { createNotifier, type Notifier } from "./notifier";
 import { createOutcomeRecorder } from "./outcome-recorder";
 import { createPass } from "./pass";
 import { createPrune } from "./prune";
-import { createScheduler } from "./scheduler";
+import { createScheduler, type Finished } from "./scheduler";
 import { STATS } from "./sql/stats";
 import { statement, tablesOf } from "../tables";
 
@@ -102,12 +103,21 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
 
   const attempt = (row: ClaimedRow, trigger: AttemptTrigger) => attempts.attempt(row, trigger, shutdown.signal);
 
+  /** An attempt ended: free its slot (how it went adjusts its webhook's slots), then start what may start. */
+  const finished = (row: ClaimedRow, how: Finished | undefined): void => {
+    scheduler.finished(row.webhook_id, row.account_id, how);
+    pump();
+    if (signals.deliveries && scheduler.roomForClaim()) waker.wake();
+  };
+
   /** Run one attempt the scheduler started; its slot frees when the receiver has answered. */
   const launch = (row: ClaimedRow): void => {
+    let how: Finished | undefined;
     const task: Promise<void> = attempt(row, "scheduled")
       .then((record) => {
         // Cut short by stop(): not the receiver's fault, so not recorded; the lease lets it be tried again.
         if (shutdown.signal.aborted && !record.ok) return;
+        how = record;
         // The lease covers the row until the batched write lands (stop() waits for it).
         void recorder.record(record);
       })
@@ -116,16 +126,37 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
         emitSafely(events, logger, "dispatcher.error", error);
       })
       .finally(() => {
-        scheduler.finished(row.webhook_id);
         active.delete(task);
-        pump();
-        if (signals.deliveries && scheduler.roomForClaim()) waker.wake();
+        finished(row, how);
       });
     active.add(task);
   };
 
-  /** Start buffered deliveries while slots are free; hand back the leases that would run out first. */
+  /** Manual attempts waiting for a slot of their webhook: served before buffered deliveries start. */
+  const manualWaiting: Array<{ row: ClaimedRow; started: () => void }> = [];
+
+  /** A slot for a manual attempt, within the same limits; false if none freed up within `timeoutMs`. */
+  const manualSlot = (row: ClaimedRow): Promise<boolean> => {
+    if (manualWaiting.length === 0 && scheduler.startManual(row.webhook_id, row.account_id)) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const waiter = { row, started: () => (clearTimeout(timer), resolve(true)) };
+      const timer = setTimeout(() => {
+        manualWaiting.splice(manualWaiting.indexOf(waiter), 1);
+        resolve(false);
+      }, options.timeoutMs);
+      manualWaiting.push(waiter);
+    });
+  };
+
+  /** Start waiting manual attempts, then buffered deliveries, while slots are free; hand back the leases that would run out first. */
   const pump = (): void => {
+    for (let i = 0; i < manualWaiting.length; ) {
+      const waiter = manualWaiting[i];
+      if (scheduler.startManual(waiter.row.webhook_id, waiter.row.account_id)) {
+        manualWaiting.splice(i, 1);
+        waiter.started();
+      } else i += 1;
+    }
     if (shutdown.signal.aborted) return;
     const { start, stale } = scheduler.next(clock().getTime());
     for (const item of start) launch(item.row);
@@ -211,10 +242,22 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
     },
 
     async redeliver(deliveryId) {
-      const record = await attempt(await claims.claimOne(deliveryId), "manual");
-      await recorder.record(record);
-      const { gone: _gone, ...result } = record;
-      return result;
+      const claimed = await claims.claimOne(deliveryId);
+      // A manual attempt takes a slot like any other: a webhook's limit holds however many are asked for.
+      if (!(await manualSlot(claimed.row))) {
+        await claims.releaseOne(claimed);
+        throw new TooManyRequestsError("This webhook's delivery slots are busy; try again in a few seconds.", options.timeoutMs / 1000);
+      }
+      let how: Finished | undefined;
+      try {
+        const record = await attempt(claimed.row, "manual");
+        how = record;
+        await recorder.record(record);
+        const { gone: _gone, ...result } = record;
+        return result;
+      } finally {
+        finished(claimed.row, how);
+      }
     },
 
     async stats() {

@@ -102,8 +102,10 @@ export function createFanOut(settings: FanOutSettings): FanOut {
       const now = clock();
       const lease = new Date(now.getTime() + leaseMs);
       const ids = rows.map((row) => String(row.id));
-      const { perWebhook, busy, held, room } = load();
-      const inserted = rowsOf<InsertedRow>(await manager.query(sql(INSERT_DELIVERIES), [ids, now, lease, perWebhook, busy, held, room]));
+      const { perWebhook, busy, held, room, perAccount, accounts, accountHeld } = load();
+      const inserted = rowsOf<InsertedRow>(
+        await manager.query(sql(INSERT_DELIVERIES), [ids, now, lease, perWebhook, busy, held, room, perAccount, accounts, accountHeld]),
+      );
       const targeted = new Set(inserted.map((row) => String(row.event_id)));
       const wanted = rows.filter((row) => targeted.has(String(row.id))).map(toOutboxEvent);
       const bodies = wanted.length > 0 ? await buildAll(manager, wanted) : new Map<string, string | null>();

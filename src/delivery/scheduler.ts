@@ -4,26 +4,43 @@ import type { LeasedDelivery } from "./claimed-row";
 export interface SchedulerLimits {
   /** Attempts in flight at once in this dispatcher, over all webhooks. */
   concurrency: number;
-  /** Attempts in flight at once to one webhook. */
+  /** The most attempts in flight at once to one webhook (its slots once it has shown it answers quickly). */
   perEndpointConcurrency: number;
+  /** Attempts in flight at once for one account, over all its webhooks. */
+  perAccountConcurrency: number;
   /** The most one claim takes. */
   batchSize: number;
   /** The longest an attempt may take: a delivery whose lease ends sooner than that is not started. */
   timeoutMs: number;
+  /** An attempt that took at least this long (a timeout included) halves its webhook's slots. */
+  slowAttemptMs: number;
+  /** The slots a webhook new to this dispatcher starts with; an eighth of `perEndpointConcurrency` unless given. */
+  firstSlots?: number;
 }
 
 /** What a claim or a fan-out must know of this dispatcher to lease only what it can hold. */
 export interface Load {
-  /** Webhooks with deliveries here (in flight or buffered)... */
+  /** Webhooks listed with what they hold here (in flight or buffered)... */
   busy: number[];
-  /** ...and how many each holds, in the same order. */
+  /**
+   * ...and how much of `perWebhook` each has used, in the same order: what it holds, plus (or
+   * less) the difference between `perWebhook` and what it may hold now (its slots grew or shrank).
+   */
   held: number[];
   /** Webhooks holding all they may: claims leave them out. */
   full: number[];
   /** Room for more leased deliveries here (never below 0). */
   room: number;
-  /** What one webhook may hold here. */
+  /** What a webhook not listed in `busy` may hold here. */
   perWebhook: number;
+  /** Accounts with deliveries here... */
+  accounts: number[];
+  /** ...and how many each holds, in the same order. */
+  accountHeld: number[];
+  /** Accounts holding all they may: claims leave them out. */
+  fullAccounts: number[];
+  /** What one account may hold here. */
+  perAccount: number;
 }
 
 /** What {@link Scheduler.next} hands out: deliveries to start now, and leases to hand back. */
@@ -34,25 +51,46 @@ export interface Started<T> {
   stale: T[];
 }
 
+/** How an attempt went, as far as its webhook's slots are concerned. */
+export interface Finished {
+  ok: boolean;
+  durationMs: number;
+}
+
+/** What the scheduler needs of a leased delivery. */
+export interface Schedulable {
+  row: { webhook_id: number; account_id: number };
+  lease: Date;
+}
+
 /**
  * The local scheduler: which leased deliveries this dispatcher holds, and which to start next.
  * Pure state, no database and no I/O; the dispatcher tells it what was leased and what finished,
  * and asks it what to start and how much to claim.
  *
- * - Slots: at most `concurrency` attempts in flight, and `perEndpointConcurrency` per webhook.
+ * - Slots: at most `concurrency` attempts in flight, `perAccountConcurrency` per account, and per
+ *   webhook its own number of slots (below).
+ * - Slots per webhook, a circuit breaker: a webhook starts with an eighth of
+ *   `perEndpointConcurrency`; each quick success adds one (up to `perEndpointConcurrency`), each
+ *   attempt that took `slowAttemptMs` or more (a timeout, a hanging receiver) halves them (down to
+ *   one). So endpoints that hang hold few slots, and only for as long as they keep hanging.
  * - The buffer: claims fill the slots and a buffer of the same size behind them, so attempts keep
- *   going while the next claim is on its way. One webhook may hold twice its slots.
- * - Fairness: buffered deliveries start taking webhooks in turn, one each per round.
+ *   going while the next claim is on its way. A webhook may hold twice its slots, an account
+ *   twice its own.
+ * - Fairness: buffered deliveries start accounts in turn, and within an account its webhooks in
+ *   turn, one delivery each per round.
  * - Leases: a buffered delivery whose lease would run out during its attempt is not started.
  * - Low water: claim again once this much room is free, not for every slot that frees up.
  */
-export interface Scheduler<T extends { row: { webhook_id: number }; lease: Date } = LeasedDelivery> {
-  /** What one webhook may hold here: its slots and as many buffered behind them. */
+export interface Scheduler<T extends Schedulable = LeasedDelivery> {
+  /** What a webhook new to this dispatcher may hold: its first slots and as many buffered behind them. */
   readonly perWebhook: number;
   /** The free room at which claiming again is worth a round trip. */
   readonly lowWater: number;
   /** Deliveries a webhook holds here: in flight plus buffered. */
   held(webhookId: number): number;
+  /** A webhook's slots now (the circuit breaker's state). */
+  slots(webhookId: number): number;
   /** Whether a webhook holds all it may here. */
   isFull(webhookId: number): boolean;
   /** This dispatcher's holdings, for the claim and fan-out statements. */
@@ -72,40 +110,93 @@ export interface Scheduler<T extends { row: { webhook_id: number }; lease: Date 
   /** Buffer leased deliveries, behind those of their webhook. */
   enqueue(items: readonly T[]): void;
   /**
-   * Take buffered deliveries while slots are free, webhooks in turn; those whose lease ends
-   * before `now + timeoutMs` come back as stale instead of starting.
+   * Take buffered deliveries while slots are free, accounts and webhooks in turn; those whose
+   * lease ends before `now + timeoutMs` come back as stale instead of starting.
    */
   next(now: number): Started<T>;
-  /** An attempt to this webhook ended: its slot is free. */
-  finished(webhookId: number): void;
+  /**
+   * Take a slot for a manual attempt (a redelivery) if the webhook, its account and the
+   * dispatcher have one free; false when not. Manual attempts keep the same limits as scheduled ones.
+   */
+  startManual(webhookId: number, accountId: number): boolean;
+  /** An attempt to this webhook ended: its slot is free, and how it went adjusts the webhook's slots. */
+  finished(webhookId: number, accountId: number, how?: Finished): void;
   /** Take back everything buffered and not started. */
   drain(): T[];
 }
 
-export function createScheduler<T extends { row: { webhook_id: number }; lease: Date } = LeasedDelivery>(limits: SchedulerLimits): Scheduler<T> {
-  const { concurrency, perEndpointConcurrency, batchSize, timeoutMs } = limits;
-  const perWebhook = 2 * perEndpointConcurrency;
+/** Counts per key that drop out at zero. */
+class Tally {
+  private readonly counts = new Map<number, number>();
+  get(key: number): number {
+    return this.counts.get(key) ?? 0;
+  }
+  add(key: number, by: number): void {
+    const next = this.get(key) + by;
+    if (next <= 0) this.counts.delete(key);
+    else this.counts.set(key, next);
+  }
+  keys(): number[] {
+    return [...this.counts.keys()];
+  }
+}
+
+export function createScheduler<T extends Schedulable = LeasedDelivery>(limits: SchedulerLimits): Scheduler<T> {
+  const { concurrency, perEndpointConcurrency, perAccountConcurrency, batchSize, timeoutMs, slowAttemptMs } = limits;
+  /**
+   * A webhook's first slots: an eighth of its maximum, so that endpoints that hang from the start
+   * cannot take an account's slots (eight such hold 16 of the 32 an account may use by default).
+   */
+  const firstSlots = Math.min(perEndpointConcurrency, limits.firstSlots ?? Math.max(1, Math.ceil(perEndpointConcurrency / 8)));
+  const perWebhook = 2 * firstSlots;
+  const perAccount = 2 * perAccountConcurrency;
   const lowWater = Math.max(1, Math.min(batchSize, Math.ceil(concurrency / 4)));
-  /** Attempts in flight, per webhook. */
-  const running = new Map<number, number>();
+  /** Slots per webhook that differ from `firstSlots` (the breaker's memory; back to the default once equal). */
+  const window = new Map<number, number>();
+  /** Attempts in flight, per webhook and per account. */
+  const running = new Tally();
+  const runningByAccount = new Tally();
   let runningTotal = 0;
-  /** Leased deliveries waiting here for a free slot of their webhook, per webhook, in turn order. */
-  const ready = new Map<number, T[]>();
+  /** Leased deliveries waiting for a slot: per account, per webhook, each map in turn order. */
+  const ready = new Map<number, Map<number, T[]>>();
+  const bufferedByWebhook = new Tally();
+  const bufferedByAccount = new Tally();
   let bufferedTotal = 0;
 
-  const held = (webhookId: number) => (running.get(webhookId) ?? 0) + (ready.get(webhookId)?.length ?? 0);
-  const busy = (): number[] => [...new Set([...running.keys(), ...ready.keys()])];
+  const slots = (webhookId: number) => window.get(webhookId) ?? firstSlots;
+  const held = (webhookId: number) => running.get(webhookId) + bufferedByWebhook.get(webhookId);
+  const accountHeld = (accountId: number) => runningByAccount.get(accountId) + bufferedByAccount.get(accountId);
   const room = () => 2 * concurrency - runningTotal - bufferedTotal;
+  const canStart = (webhookId: number, accountId: number) =>
+    runningTotal < concurrency && running.get(webhookId) < slots(webhookId) && runningByAccount.get(accountId) < perAccountConcurrency;
+  const take = (webhookId: number, accountId: number) => {
+    running.add(webhookId, 1);
+    runningByAccount.add(accountId, 1);
+    runningTotal += 1;
+  };
 
   return {
     perWebhook,
     lowWater,
     held,
-    isFull: (webhookId) => held(webhookId) >= perWebhook,
+    slots,
+    isFull: (webhookId) => held(webhookId) >= 2 * slots(webhookId),
     load() {
-      const ids = busy();
-      const counts = ids.map(held);
-      return { busy: ids, held: counts, full: ids.filter((_, i) => counts[i] >= perWebhook), room: Math.max(0, room()), perWebhook };
+      const ids = [...new Set([...running.keys(), ...bufferedByWebhook.keys(), ...window.keys()])];
+      const used = ids.map((id) => held(id) + perWebhook - 2 * slots(id));
+      const accounts = [...new Set([...runningByAccount.keys(), ...bufferedByAccount.keys()])];
+      const counts = accounts.map(accountHeld);
+      return {
+        busy: ids,
+        held: used,
+        full: ids.filter((_, i) => used[i] >= perWebhook),
+        room: Math.max(0, room()),
+        perWebhook,
+        accounts,
+        accountHeld: counts,
+        fullAccounts: accounts.filter((_, i) => counts[i] >= perAccount),
+        perAccount,
+      };
     },
     room,
     // lowWater ≤ concurrency / 4, less than an idle dispatcher's room: an idle one always has room.
@@ -117,9 +208,14 @@ export function createScheduler<T extends { row: { webhook_id: number }; lease: 
 
     enqueue(items) {
       for (const item of items) {
-        const queue = ready.get(item.row.webhook_id);
+        const { webhook_id: webhookId, account_id: accountId } = item.row;
+        let webhooks = ready.get(accountId);
+        if (!webhooks) ready.set(accountId, (webhooks = new Map()));
+        const queue = webhooks.get(webhookId);
         if (queue) queue.push(item);
-        else ready.set(item.row.webhook_id, [item]);
+        else webhooks.set(webhookId, [item]);
+        bufferedByWebhook.add(webhookId, 1);
+        bufferedByAccount.add(accountId, 1);
       }
       bufferedTotal += items.length;
     },
@@ -128,39 +224,64 @@ export function createScheduler<T extends { row: { webhook_id: number }; lease: 
       const start: T[] = [];
       const stale: T[] = [];
       let progress = true;
-      // Rounds over the webhooks in turn, one delivery each, until the slots or the buffer run out.
+      // Rounds over the accounts in turn, and in each over its webhooks in turn, one delivery per
+      // account per round, until the slots or the buffer run out.
       while (progress && runningTotal < concurrency && bufferedTotal > 0) {
         progress = false;
-        for (const [webhookId, queue] of ready) {
+        for (const [accountId, webhooks] of [...ready]) {
           if (runningTotal >= concurrency) break;
-          if ((running.get(webhookId) ?? 0) >= perEndpointConcurrency) continue;
-          const item = queue.shift() as T;
-          bufferedTotal -= 1;
-          // An emptied webhook leaves the turn order; it joins again at the end.
-          if (queue.length === 0) ready.delete(webhookId);
-          progress = true;
-          if (now + timeoutMs > item.lease.getTime()) {
-            stale.push(item);
-            continue;
+          if (runningByAccount.get(accountId) >= perAccountConcurrency) continue;
+          for (const [webhookId, queue] of webhooks) {
+            if (!canStart(webhookId, accountId)) continue;
+            const item = queue.shift() as T;
+            bufferedTotal -= 1;
+            bufferedByWebhook.add(webhookId, -1);
+            bufferedByAccount.add(accountId, -1);
+            // The webhook goes to the end of its account's turn order (an emptied one leaves it),
+            // and the account to the end of the accounts'.
+            webhooks.delete(webhookId);
+            if (queue.length > 0) webhooks.set(webhookId, queue);
+            ready.delete(accountId);
+            if (webhooks.size > 0) ready.set(accountId, webhooks);
+            progress = true;
+            if (now + timeoutMs > item.lease.getTime()) stale.push(item);
+            else {
+              take(webhookId, accountId);
+              start.push(item);
+            }
+            break;
           }
-          running.set(webhookId, (running.get(webhookId) ?? 0) + 1);
-          runningTotal += 1;
-          start.push(item);
         }
       }
       return { start, stale };
     },
 
-    finished(webhookId) {
-      const left = (running.get(webhookId) ?? 1) - 1;
-      if (left <= 0) running.delete(webhookId);
-      else running.set(webhookId, left);
+    startManual(webhookId, accountId) {
+      if (!canStart(webhookId, accountId)) return false;
+      take(webhookId, accountId);
+      return true;
+    },
+
+    finished(webhookId, accountId, how) {
+      running.add(webhookId, -1);
+      runningByAccount.add(accountId, -1);
       runningTotal -= 1;
+      if (!how) return;
+      const current = slots(webhookId);
+      let next = current;
+      if (how.durationMs >= slowAttemptMs) next = Math.max(1, Math.floor(current / 2));
+      else if (how.ok) next = Math.min(perEndpointConcurrency, current + 1);
+      if (next === firstSlots) window.delete(webhookId);
+      else window.set(webhookId, next);
     },
 
     drain() {
-      const items = [...ready.values()].flat();
+      const items = [...ready.values()].flatMap((webhooks) => [...webhooks.values()].flat());
       ready.clear();
+      for (const item of items) {
+        bufferedByWebhook.add(item.row.webhook_id, -1);
+        bufferedByAccount.add(item.row.account_id, -1);
+      }
       bufferedTotal = 0;
       return items;
     },

@@ -1,11 +1,13 @@
 import { Router, type RequestHandler } from "express";
 import type { WebhooksContext } from "../context";
+import { NotFoundError } from "../errors";
 import { agentBotsRoutes, inboxBotRoutes } from "./agent-bots-routes";
 import { requireAdministrator } from "./auth";
 import { deliveriesRoutes } from "./deliveries-routes";
 import { deliveryStatsRoutes } from "./delivery-stats-routes";
 import { errorHandler, notFound } from "./error-handler";
 import { jsonBody } from "./json-body";
+import { createRateLimit } from "./rate-limit";
 import { webhooksRoutes } from "./webhooks-routes";
 
 /**
@@ -25,10 +27,12 @@ export function createRouter(ctx: WebhooksContext): Router {
   const router = Router();
   router.use(dropJsonFormat);
   // The delivery picture first: `/webhooks/failing` is not a webhook id.
-  router.use("/accounts/:account_id/webhooks", managementApi(ctx, deliveryStatsRoutes(ctx), webhooksRoutes(ctx), deliveriesRoutes(ctx, "webhook_id", "webhook")));
-  router.use("/accounts/:account_id/agent_bots", managementApi(ctx, agentBotsRoutes(ctx), deliveriesRoutes(ctx, "id", "agent_bot")));
+  // One budget per account for manual attempts, whichever log they are asked from.
+  const redeliveries = createRateLimit(ctx.options.redeliveriesPerMinute);
+  router.use("/accounts/:account_id/webhooks", managementApi(ctx, deliveryStatsRoutes(ctx), webhooksRoutes(ctx), deliveriesRoutes(ctx, "webhook_id", "webhook", redeliveries)));
+  router.use("/accounts/:account_id/agent_bots", managementApi(ctx, agentBotsRoutes(ctx), deliveriesRoutes(ctx, "id", "agent_bot", redeliveries)));
   // The host serves the rest of `/inboxes` (list, create, update): only these paths are ours.
-  const inboxApi = managementApi(ctx, inboxBotRoutes(ctx), deliveriesRoutes(ctx, "inbox_id", "inbox"));
+  const inboxApi = managementApi(ctx, inboxBotRoutes(ctx), deliveriesRoutes(ctx, "inbox_id", "inbox", redeliveries));
   router.use("/accounts/:account_id/inboxes", (req, res, next) => (INBOX_PATHS.test(req.path) ? inboxApi(req, res, next) : next()));
   // An account id that is not valid percent-encoding fails while Express decodes it, before the
   // routers above run; these paths (a RegExp, so nothing is decoded) still answer in JSON.
@@ -58,6 +62,16 @@ const dropJsonFormat: RequestHandler = (req, _res, next) => {
   next();
 };
 
+/**
+ * `OPTIONS` has no route in Chatwoot's API (Rails answers a method without a route as not found);
+ * without this, Express would answer it itself, 200 in text/plain. A host that serves browsers of
+ * other origins answers their preflights with its own CORS middleware, mounted before the router.
+ */
+const noOptions: RequestHandler = (req, _res, next) => {
+  if (req.method === "OPTIONS") throw new NotFoundError();
+  next();
+};
+
 /** One guarded API: no caching, an administrator of the account, its own body parser, JSON errors. */
 function managementApi(ctx: WebhooksContext, ...routes: Router[]): Router {
   const api = Router({ mergeParams: true });
@@ -66,6 +80,7 @@ function managementApi(ctx: WebhooksContext, ...routes: Router[]): Router {
     next();
   });
   api.use(requireAdministrator(ctx));
+  api.use(noOptions);
   api.use(jsonBody(ctx.options.maxBodyBytes));
   for (const route of routes) api.use(route);
   api.use(notFound);

@@ -1,7 +1,8 @@
 import { Router, type Request, type Response } from "express";
 import type { WebhooksContext } from "../context";
 import type { WebhookDelivery } from "../entities";
-import { NotFoundError } from "../errors";
+import { NotFoundError, TooManyRequestsError } from "../errors";
+import type { RateLimit } from "./rate-limit";
 import { callerOf } from "./auth";
 import { parseDeliveryListQuery } from "./delivery-list-query";
 import { attemptRecordJson, deliveryDetailJson, deliveryJson } from "./delivery-json";
@@ -15,7 +16,7 @@ import { parseId, parseUuid } from "../ids";
  * bots (`/agent_bots/:agent_bot_id`). An owner of another account, or a delivery of another
  * owner, is a 404, decided before anything is read or sent.
  */
-export function deliveriesRoutes(ctx: WebhooksContext, param: string, kind: LogOwner["kind"]): Router {
+export function deliveriesRoutes(ctx: WebhooksContext, param: string, kind: LogOwner["kind"], redeliveries: RateLimit): Router {
   const { dataSource } = ctx.options;
   const router = Router({ mergeParams: true });
 
@@ -42,6 +43,10 @@ export function deliveriesRoutes(ctx: WebhooksContext, param: string, kind: LogO
 
   router.post(`/:${param}/deliveries/:delivery_id/redeliver`, async (req, res) => {
     const delivery = await mustFindDelivery(req, res);
+    const wait = redeliveries.take(delivery.accountId);
+    if (wait !== null) {
+      throw new TooManyRequestsError(`Too many redeliveries: at most ${ctx.options.redeliveriesPerMinute} a minute per account; try again in ${wait} s.`, wait);
+    }
     const record = await ctx.redeliver(delivery.id);
     res.json({ payload: { attempt: attemptRecordJson(record) } });
   });

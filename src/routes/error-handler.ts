@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from "express";
-import { NotFoundError, ValidationError, WebhooksError } from "../errors";
+import { NotFoundError, TooManyRequestsError, ValidationError, WebhooksError } from "../errors";
 import type { Logger } from "../options";
 import { MIGRATIONS_MISSING } from "../schema-check";
 import { postgresErrorOf } from "./postgres-error";
@@ -22,10 +22,11 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     if (error instanceof ValidationError) {
-      if (error.reason) logger.info({ method: req.method, path: req.originalUrl, reason: error.reason }, "webhooks management API: URL refused");
+      if (error.reason) logger.info({ method: req.method, path: req.originalUrl, reason: error.reason }, `webhooks management API: ${error.attributes.includes("url") ? "URL" : "request"} refused`);
       res.status(error.status).json({ message: error.message, attributes: error.attributes, ...(error.reason ? { reason: error.reason } : {}) });
       return;
     }
+    if (error instanceof TooManyRequestsError) res.set("Retry-After", String(error.retryAfterSeconds));
     if (error instanceof WebhooksError) {
       // Chatwoot's sign-in failure is the one error it words as a list.
       res.status(error.status).json(error.code === "sign_in_required" ? { errors: [error.message] } : { error: error.message, ...(error.reason ? { reason: error.reason } : {}) });

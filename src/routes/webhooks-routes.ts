@@ -14,6 +14,13 @@ import { MESSAGES } from "./webhook-messages";
 import { findWebhook, listWebhooks } from "./webhook-queries";
 
 const URL_INDEX = "index_webhooks_on_account_id_and_url";
+/** The advisory lock class of webhook creation per account (any constant of the library's own). */
+const WEBHOOK_LIMIT_LOCK = 0x63770001;
+
+/** Chatwoot has no such limit; its record-level errors read like this one (`base`, full message only). */
+function webhookLimitReached(max: number): ValidationError {
+  return new ValidationError([{ attribute: "base", message: `Account has reached the limit of ${max} webhooks`, reason: "delete a webhook first, or raise the maxWebhooksPerAccount option" }]);
+}
 
 /**
  * Chatwoot's webhook routes, relative to `/accounts/:account_id/webhooks`: list, create, update
@@ -33,20 +40,26 @@ export function webhooksRoutes(ctx: WebhooksContext): Router {
     const { accountId } = callerOf(res);
     const changes = await resolveWebhookChanges(ctx, accountId, req.body, null);
     const enabled = changes.enabled ?? true;
-    const inserted = await dataSource
-      .getRepository(Webhook)
-      .insert({
-        accountId,
-        url: changes.url,
-        name: changes.name ?? null,
-        subscriptions: changes.subscriptions ?? [...DEFAULT_SUBSCRIPTIONS],
-        inboxId: changes.inboxId ?? null,
-        webhookType: 0,
-        secret: generateSecret(),
-        enabled,
-        disabledReason: enabled ? null : "manual",
-      })
-      .catch(rethrowAsClientError);
+    const inserted = await dataSource.transaction(async (manager) => {
+      // One account's creations one at a time, so two concurrent ones cannot both take the last place.
+      await manager.query("SELECT pg_advisory_xact_lock($1, $2)", [WEBHOOK_LIMIT_LOCK, accountId]);
+      const count = await manager.getRepository(Webhook).countBy({ accountId, webhookType: 0 });
+      if (count >= ctx.options.maxWebhooksPerAccount) throw webhookLimitReached(ctx.options.maxWebhooksPerAccount);
+      return manager
+        .getRepository(Webhook)
+        .insert({
+          accountId,
+          url: changes.url,
+          name: changes.name ?? null,
+          subscriptions: changes.subscriptions ?? [...DEFAULT_SUBSCRIPTIONS],
+          inboxId: changes.inboxId ?? null,
+          webhookType: 0,
+          secret: generateSecret(),
+          enabled,
+          disabledReason: enabled ? null : "manual",
+        })
+        .catch(rethrowAsClientError);
+    });
     res.json({ payload: { webhook: webhookJson(await mustFind(accountId, Number(inserted.identifiers[0].id))) } });
   });
 

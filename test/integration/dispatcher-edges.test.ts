@@ -181,7 +181,7 @@ describe("dispatcher edge cases", () => {
     const now = new Date();
     const rows = await db.dataSource.transaction(async (manager) =>
       // One per webhook, one in all; `full` already holds its one.
-      rowsOf<{ webhook_id: number; leased: boolean }>(await manager.query(INSERT_DELIVERIES(tablesOf(db.dataSource)), [events.map((e) => e.id), now, new Date(now.getTime() + 60_000), 1, [full.id], [1], 1])),
+      rowsOf<{ webhook_id: number; leased: boolean }>(await manager.query(INSERT_DELIVERIES(tablesOf(db.dataSource)), [events.map((e) => e.id), now, new Date(now.getTime() + 60_000), 1, [full.id], [1], 1, 10, [], []])),
     );
     const leased = (id: number) => rows.filter((row) => row.webhook_id === id).map((row) => row.leased);
     expect(leased(full.id)).toEqual([false, false, false]);

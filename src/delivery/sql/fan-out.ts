@@ -16,8 +16,9 @@ FOR UPDATE SKIP LOCKED`;
  * an inbox (2) get only events of their inbox (their subscriptions are fixed by the triggers that
  * keep those rows). Webhooks created after the event do not get it, however late the fan-out runs.
  *
- * Rows for webhooks with room in this dispatcher are inserted already leased ($3), up to $4 per
- * webhook less what it holds ($5/$6), and $7 in all; the rest wait for a claim.
+ * Rows for webhooks with room in this dispatcher are inserted already leased ($3): up to $4 per
+ * webhook less what it has used ($5/$6), up to $8 per account less what it holds ($9/$10), and $7
+ * in all; the rest wait for a claim.
  */
 export const INSERT_DELIVERIES = (t: Tables): string => `
 WITH targets AS (
@@ -34,10 +35,15 @@ WITH targets AS (
   LEFT JOIN unnest($5::int[], $6::int[]) AS busy(webhook_id, n) ON busy.webhook_id = w.id
   WHERE e.id = ANY($1::bigint[])
 ), leasable AS (
-  -- Ranked among the rows their webhook has room for, so rows a full webhook cannot take do not
-  -- use up the room of the others.
-  SELECT event_id, webhook_id, row_number() OVER (ORDER BY event_id, webhook_id) AS rank_overall
-  FROM targets WHERE rank_in_webhook <= room
+  -- Ranked among the rows their webhook and their account have room for, so rows a full webhook
+  -- or account cannot take do not use up the room of the others.
+  SELECT l.event_id, l.webhook_id, row_number() OVER (ORDER BY l.event_id, l.webhook_id) AS rank_overall
+  FROM (
+    SELECT event_id, webhook_id, account_id, row_number() OVER (PARTITION BY account_id ORDER BY event_id, webhook_id) AS rank_in_account
+    FROM targets WHERE rank_in_webhook <= room
+  ) l
+  LEFT JOIN unnest($9::int[], $10::int[]) AS held(account_id, n) ON held.account_id = l.account_id
+  WHERE l.rank_in_account <= $8::int - COALESCE(held.n, 0)
 ), inserted AS (
   INSERT INTO ${t.webhookDeliveries} (id, event_id, webhook_id, account_id, event, status, next_attempt_at, locked_until)
   SELECT gen_random_uuid(), t.event_id, t.webhook_id, t.account_id, t.event, 'pending', $2,
