@@ -1,8 +1,10 @@
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from "typeorm";
+import { BeforeInsert, BeforeUpdate, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from "typeorm";
 import { Account } from "./account";
+import { AgentBot } from "./agent-bot";
 import { Contact } from "./contact";
 import { ContactInbox } from "./contact-inbox";
 import { Inbox } from "./inbox";
+import { Team } from "./team";
 import { User } from "./user";
 
 export type ConversationStatus = "open" | "resolved" | "pending" | "snoozed";
@@ -18,6 +20,7 @@ export type ConversationPriority = "low" | "medium" | "high" | "urgent";
 @Index("index_conversations_on_account_id_and_display_id", ["accountId", "displayId"], { unique: true })
 @Index("index_conversations_on_inbox_id", ["inboxId"])
 @Index("index_conversations_on_contact_id", ["contactId"])
+@Index("index_conversations_on_team_id", ["teamId"])
 export class Conversation {
   @PrimaryGeneratedColumn()
   id: number;
@@ -67,9 +70,25 @@ export class Conversation {
   @JoinColumn({ name: "assignee_id" })
   assignee?: User | null;
 
-  /** Teams are not modelled; kept so `conversation_updated` can report team changes. */
+  /**
+   * An agent bot the conversation is assigned to instead of a user (Chatwoot's
+   * `assignee_agent_bot_id`): payloads show it as `meta.assignee` with `assignee_type: "AgentBot"`.
+   * Saving the entity with a user assignee clears it, as Chatwoot does.
+   */
+  @Column({ name: "assignee_agent_bot_id", type: "int", nullable: true })
+  assigneeAgentBotId: number | null;
+
+  @ManyToOne(() => AgentBot, { onDelete: "SET NULL" })
+  @JoinColumn({ name: "assignee_agent_bot_id", foreignKeyConstraintName: "FK_conversations_assignee_agent_bot" })
+  assigneeAgentBot?: AgentBot | null;
+
   @Column({ name: "team_id", type: "int", nullable: true })
   teamId: number | null;
+
+  /** Deleting a team leaves its conversations without one, as Chatwoot's `dependent: :nullify`. */
+  @ManyToOne(() => Team, { onDelete: "SET NULL" })
+  @JoinColumn({ name: "team_id", foreignKeyConstraintName: "FK_conversations_team" })
+  team?: Team | null;
 
   @Column({ name: "additional_attributes", type: "jsonb", default: () => "'{}'" })
   additionalAttributes: Record<string, unknown>;
@@ -103,4 +122,11 @@ export class Conversation {
 
   @UpdateDateColumn({ name: "updated_at", type: "timestamptz" })
   updatedAt: Date;
+
+  /** Chatwoot's `reset_agent_bot_when_assignee_present`: a user assignee replaces a bot one. */
+  @BeforeInsert()
+  @BeforeUpdate()
+  resetAgentBotWhenAssigneePresent(): void {
+    if (this.assigneeId != null) this.assigneeAgentBotId = null;
+  }
 }

@@ -10,6 +10,7 @@ import { ContactInbox } from "./contact-inbox";
 import { Conversation } from "./conversation";
 import { Inbox } from "./inbox";
 import { Message } from "./message";
+import { Team } from "./team";
 import { User } from "./user";
 import { Webhook } from "./webhook";
 import { WebhookAttempt } from "./webhook-attempt";
@@ -28,6 +29,7 @@ export * from "./contact-inbox";
 export * from "./conversation";
 export * from "./inbox";
 export * from "./message";
+export * from "./team";
 export * from "./user";
 export * from "./webhook";
 export * from "./webhook-attempt";
@@ -35,7 +37,7 @@ export * from "./webhook-delivery";
 export * from "./webhook-event";
 
 /** The Chatwoot domain: what payloads are built from (the webhook tables refer to them too). */
-export const DOMAIN_ENTITIES = [Account, User, AccountUser, AccessToken, AgentBot, AgentBotInbox, ChannelApi, Inbox, Contact, ContactInbox, Conversation, Message, Attachment] as const;
+export const DOMAIN_ENTITIES = [Account, User, AccountUser, AccessToken, AgentBot, AgentBotInbox, ChannelApi, Inbox, Contact, ContactInbox, Team, Conversation, Message, Attachment] as const;
 
 /** The library's own tables: webhooks, the outbox, deliveries and attempts. */
 export const WEBHOOK_ENTITIES = [Webhook, WebhookEvent, WebhookDelivery, WebhookAttempt] as const;

@@ -130,6 +130,8 @@ class Assembler {
       contact,
       contactInbox: (conversation.contactInboxId != null && batch.contactInboxes.get(conversation.contactInboxId)) || null,
       assignee: (conversation.assigneeId != null && batch.users.get(conversation.assigneeId)) || null,
+      assigneeAgentBot: (conversation.assigneeAgentBotId != null && batch.agentBots.get(conversation.assigneeAgentBotId)) || null,
+      team: (conversation.teamId != null && batch.teams.get(conversation.teamId)) || null,
       lastMessage: last,
       unreadCount: batch.unreadCounts.get(id) ?? 0,
       updatedAtSeconds: batch.updatedAtSeconds.get(id),

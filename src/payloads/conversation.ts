@@ -4,7 +4,8 @@ import { contactPushData } from "./contact";
 import { contactInboxRecord } from "./contact-inbox";
 import { floatSeconds, isoTimeOrNull, unixSeconds } from "./format";
 import { messagePushData, type PushMessageFacts } from "./message-push";
-import type { AccountRow, ContactInboxRow, ContactRow, ConversationRow, InboxRow, UserRow } from "./rows";
+import { agentBotPushData } from "./agent-bot";
+import type { AccountRow, AgentBotRow, ContactInboxRow, ContactRow, ConversationRow, InboxRow, TeamRow, UserRow } from "./rows";
 import { userPushData } from "./user";
 
 /** Everything a conversation payload shows besides the row itself. */
@@ -16,6 +17,10 @@ export interface ConversationFacts {
   contact: ContactRow;
   contactInbox: ContactInboxRow | null;
   assignee: UserRow | null;
+  /** The agent bot the conversation is assigned to, if any (shown instead of a user, as Chatwoot's `assigned_entity`). */
+  assigneeAgentBot?: AgentBotRow | null;
+  /** The conversation's team, or null. */
+  team?: TeamRow | null;
   /** The last public, non-activity message, or null when there is none. */
   lastMessage: PushMessageFacts | null;
   /** Chatwoot's unread count: incoming messages after `agent_last_seen_at`, at most 10. */
@@ -44,10 +49,9 @@ export function conversationWebhookData(facts: ConversationFacts) {
     labels: conversation.labels ?? [],
     meta: {
       sender: contactPushData(facts.contact),
-      assignee: facts.assignee ? userPushData(facts.assignee) : null,
-      assignee_type: conversation.assigneeId != null ? "User" : null,
-      // Teams are not modelled, so there is no team name to show.
-      team: null,
+      assignee: facts.assigneeAgentBot ? agentBotPushData(facts.assigneeAgentBot) : facts.assignee ? userPushData(facts.assignee) : null,
+      assignee_type: conversation.assigneeAgentBotId != null ? "AgentBot" : conversation.assigneeId != null ? "User" : null,
+      team: facts.team ? { id: facts.team.id, name: facts.team.name } : null,
       hmac_verified: contactInbox ? contactInbox.hmacVerified : null,
     },
     status: conversation.status,

@@ -1,5 +1,5 @@
 import type { EntityManager } from "typeorm";
-import { Account, AgentBot, Attachment, Contact, ContactInbox, Conversation, Inbox, Message, User } from "../entities";
+import { Account, AgentBot, Attachment, Contact, ContactInbox, Conversation, Inbox, Message, Team, User } from "../entities";
 import type { MessageSenderType } from "../entities";
 import type { OutboxEvent } from "./outbox-event";
 import { statementsOf, type Tables } from "../tables";
@@ -20,6 +20,8 @@ export interface Batch {
   contacts: Map<number, Contact>;
   users: Map<number, User>;
   agentBots: Map<number, AgentBot>;
+  /** Teams of the batch's conversations (`meta.team`). */
+  teams: Map<number, Team>;
   inboxes: Map<number, Inbox>;
   accounts: Map<number, Account>;
   /** Per message, in id order. */
@@ -94,9 +96,9 @@ const CURRENT_CONVERSATIONS = (t: Tables): string => `(SELECT DISTINCT ON (x.con
   WHERE x.contact_inbox_id = ANY(:contactInboxIds) ORDER BY x.contact_inbox_id, x.id DESC)`;
 
 /**
- * Load what `events` refer to, in at most ten queries whatever the batch size: messages,
+ * Load what `events` refer to, in at most eleven queries whatever the batch size: messages,
  * conversations (with unread counts, last-message ids and exact `updated_at`), missing last
- * messages, contact-inboxes, contacts, users, agent bots, inboxes, accounts, attachments.
+ * messages, contact-inboxes, contacts, users, agent bots, teams, inboxes, accounts, attachments.
  */
 export async function loadBatch(manager: EntityManager, events: readonly OutboxEvent[]): Promise<Batch> {
   const sql = statementsOf(manager.connection);
@@ -181,12 +183,15 @@ export async function loadBatch(manager: EntityManager, events: readonly OutboxE
   const lastIds = new IdSet();
   for (const id of lastMessageIds.values()) lastIds.add(id);
   const contactInboxIds = new IdSet();
+  const teamIds = new IdSet();
   for (const id of widgetIds) contactInboxIds.add(id);
   for (const conversation of conversations.values()) {
     contactInboxIds.add(conversation.contactInboxId);
     contactIds.add(conversation.contactId);
     inboxIds.add(conversation.inboxId);
     userIds.add(conversation.assigneeId);
+    agentBotIds.add(conversation.assigneeAgentBotId);
+    teamIds.add(conversation.teamId);
   }
   const [lastMessages, contactInboxRows] = await Promise.all([loadByIds(manager, Message, lastIds.missingFrom(messages)), loadByIds(manager, ContactInbox, contactInboxIds.list())]);
   for (const message of lastMessages) messages.set(message.id, message);
@@ -200,12 +205,13 @@ export async function loadBatch(manager: EntityManager, events: readonly OutboxE
     inboxIds.add(contactInbox.inboxId);
   }
 
-  const [contactRows, userRows, agentBotRows, inboxRows, attachmentRows] = await Promise.all([
+  const [contactRows, userRows, agentBotRows, inboxRows, attachmentRows, teamRows] = await Promise.all([
     loadByIds(manager, Contact, contactIds.list()),
     loadByIds(manager, User, userIds.list()),
     loadByIds(manager, AgentBot, agentBotIds.list()),
     loadByIds(manager, Inbox, inboxIds.list()),
     messages.size === 0 ? Promise.resolve([] as Attachment[]) : manager.createQueryBuilder(Attachment, "a").where("a.message_id = ANY(:ids)", { ids: [...messages.keys()] }).orderBy("a.id", "ASC").getMany(),
+    loadByIds(manager, Team, teamIds.list()),
   ]);
   const contacts = byId(contactRows);
   const users = byId(userRows);
@@ -226,5 +232,5 @@ export async function loadBatch(manager: EntityManager, events: readonly OutboxE
     else attachments.set(row.messageId, [row]);
   }
 
-  return { messages, conversations, updatedAtSeconds, unreadCounts, lastMessageIds, currentConversationIds, contactInboxes, contacts, users, agentBots, inboxes, accounts, attachments };
+  return { messages, conversations, updatedAtSeconds, unreadCounts, lastMessageIds, currentConversationIds, contactInboxes, contacts, users, agentBots, teams: byId(teamRows), inboxes, accounts, attachments };
 }

@@ -1,4 +1,4 @@
-import type { Account, AgentBot, Attachment, Contact, ContactInbox, Conversation, Inbox, Message, User } from "../entities";
+import type { Account, AgentBot, Attachment, Contact, ContactInbox, Conversation, Inbox, Message, Team, User } from "../entities";
 
 /*
  * The columns each builder reads, as plain objects. A loaded entity satisfies these types, and so
@@ -10,6 +10,8 @@ export type AccountRow = Pick<Account, "id" | "name">;
 export type UserRow = Pick<User, "id" | "name" | "displayName" | "email" | "avatarUrl">;
 
 export type AgentBotRow = Pick<AgentBot, "id" | "name" | "avatarUrl">;
+
+export type TeamRow = Pick<Team, "id" | "name">;
 
 export type InboxRow = Pick<Inbox, "id" | "accountId" | "name" | "channelType" | "createdAt" | "updatedAt">;
 
@@ -31,6 +33,7 @@ export type ConversationRow = Pick<
   | "status"
   | "priority"
   | "assigneeId"
+  | "assigneeAgentBotId"
   | "teamId"
   | "additionalAttributes"
   | "customAttributes"

@@ -5,9 +5,7 @@ import { Contact, Conversation, Inbox, Message } from "../entities";
 import { tablesOf } from "../tables";
 import type { ChangedAttributes, OutboxEventName } from "../types";
 import { changedAttributes } from "./changed-attributes";
-
-/** Conversation columns whose change is a `conversation_updated` (Chatwoot's list; labels under its name `label_list`, see changedAttributes). */
-const CONVERSATION_WATCHED = new Set(["team_id", "assignee_id", "status", "snoozed_until", "custom_attributes", "label_list", "waiting_since", "first_reply_created_at", "priority"]);
+import { firesConversationUpdated } from "./conversation-updated";
 
 type Subject = "Message" | "Conversation" | "Contact" | "Inbox";
 const TABLES = { Message: "messages", Conversation: "conversations", Contact: "contacts", Inbox: "inboxes" } as const;
@@ -60,7 +58,6 @@ export class OutboxSubscriber implements EntitySubscriberInterface {
     if (subject === "Message") {
       if (entity.messageType !== "activity") recorded.push({ event: "message_updated", subject, entity, data: null });
     } else if (subject === "Conversation") {
-      const watched = changes.filter((change) => CONVERSATION_WATCHED.has(Object.keys(change)[0]));
       // Chatwoot's order for one save: the status events first, then conversation_updated.
       if (changes.some((change) => "status" in change)) {
         // For agent bots (their listener's own events); no account webhook subscribes to these.
@@ -68,7 +65,7 @@ export class OutboxSubscriber implements EntitySubscriberInterface {
         if (entity.status === "resolved") recorded.push({ event: "conversation_resolved", subject, entity, data: null });
         recorded.push({ event: "conversation_status_changed", subject, entity, data: { changed_attributes: changes.filter((change) => "status" in change) } });
       }
-      if (watched.length > 0) recorded.push({ event: "conversation_updated", subject, entity, data: { changed_attributes: changes } });
+      if (firesConversationUpdated(changes)) recorded.push({ event: "conversation_updated", subject, entity, data: { changed_attributes: changes } });
     } else {
       recorded.push({ event: subject === "Contact" ? "contact_updated" : "inbox_updated", subject, entity, data: { changed_attributes: changes } });
     }

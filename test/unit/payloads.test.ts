@@ -76,6 +76,7 @@ function scene() {
     status: "open",
     priority: null,
     assigneeId: null,
+    assigneeAgentBotId: null,
     teamId: null,
     additionalAttributes: structuredClone(BROWSER_ATTRIBUTES),
     customAttributes: {},
