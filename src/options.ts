@@ -96,6 +96,14 @@ export interface WebhooksOptions {
   httpsAgent?: HttpsAgent;
   /** Deliver `inbox_created` / `inbox_updated`. Default false. */
   inboxEvents?: boolean;
+  /**
+   * Apply Chatwoot's side effects of a new message in the saving transaction: the conversation's
+   * `last_activity_at`, `waiting_since` and `first_reply_created_at`, a resolved or snoozed
+   * conversation reopened by the customer, the sender contact's `last_activity_at`, with the
+   * `conversation_updated`, `conversation_status_changed` and `contact_updated` events Chatwoot
+   * fires for them. Turn off when the host maintains these columns itself. Default true.
+   */
+  messageSideEffects?: boolean;
   /** LISTEN/NOTIFY wake-ups across processes. Default true (off on the embedded database). */
   notify?: boolean;
   /** Logger. Default: warnings and errors to the console. */
@@ -202,6 +210,7 @@ export function resolveOptions(options: WebhooksOptions, env: NodeJS.ProcessEnv 
     httpAgent: options.httpAgent,
     httpsAgent: options.httpsAgent,
     inboxEvents: options.inboxEvents ?? false,
+    messageSideEffects: options.messageSideEffects ?? true,
     notify: options.notify ?? true,
     // Never the values of a failed query (tokens, secrets) in a log line, whatever the logger.
     logger: redactingLogger(options.logger ?? consoleLogger),

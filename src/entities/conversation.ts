@@ -102,7 +102,8 @@ export class Conversation {
   @Column({ name: "snoozed_until", type: "timestamptz", nullable: true })
   snoozedUntil: Date | null;
 
-  @Column({ name: "waiting_since", type: "timestamptz", nullable: true })
+  /** Since when the customer waits for a reply; the creation time by default, as in Chatwoot. */
+  @Column({ name: "waiting_since", type: "timestamptz", nullable: true, default: () => "now()" })
   waitingSince: Date | null;
 
   @Column({ name: "first_reply_created_at", type: "timestamptz", nullable: true })

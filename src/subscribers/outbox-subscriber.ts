@@ -6,6 +6,7 @@ import { tablesOf } from "../tables";
 import type { ChangedAttributes, OutboxEventName } from "../types";
 import { changedAttributes } from "./changed-attributes";
 import { firesConversationUpdated } from "./conversation-updated";
+import { applyMessageSideEffects } from "./message-side-effects";
 
 type Subject = "Message" | "Conversation" | "Contact" | "Inbox";
 const TABLES = { Message: "messages", Conversation: "conversations", Contact: "contacts", Inbox: "inboxes" } as const;
@@ -40,10 +41,12 @@ export class OutboxSubscriber implements EntitySubscriberInterface {
     const subject = subjectOf(event.metadata.target);
     if (!subject) return;
     const entity = event.entity as Record<string, any>;
-    if (subject === "Message" && entity.messageType === "activity") return;
+    // Chatwoot's side effects on the conversation and contact, after the message's own event (activity messages too).
+    const sideEffects = subject === "Message" && this.context.options.messageSideEffects && entity.id != null ? () => applyMessageSideEffects(event.queryRunner, entity.id) : undefined;
+    if (subject === "Message" && entity.messageType === "activity") return sideEffects && this.record(event.queryRunner, [], sideEffects);
     if (subject === "Inbox" && !this.context.options.inboxEvents) return;
     const name = ({ Message: "message_created", Conversation: "conversation_created", Contact: "contact_created", Inbox: "inbox_created" } as const)[subject];
-    return this.record(event.queryRunner, [{ event: name, subject, entity, data: null }]);
+    return this.record(event.queryRunner, [{ event: name, subject, entity, data: null }], sideEffects);
   }
 
   afterUpdate(event: UpdateEvent<any>): Promise<void> | void {
@@ -87,9 +90,9 @@ export class OutboxSubscriber implements EntitySubscriberInterface {
     if (!event.queryRunner.isTransactionActive) this.dirty.delete(event.queryRunner);
   }
 
-  private record(queryRunner: QueryRunner, events: Recorded[]): Promise<void> {
+  private record(queryRunner: QueryRunner, events: Recorded[], then?: () => Promise<void>): Promise<void> {
     const previous = this.tails.get(queryRunner) ?? Promise.resolve();
-    const write = previous.then(() => insertEvents(queryRunner, events));
+    const write = previous.then(() => (events.length > 0 ? insertEvents(queryRunner, events) : undefined)).then(then);
     // The chain continues after a failure; the failure itself reaches this hook's caller.
     this.tails.set(queryRunner, write.catch(() => undefined));
     return write.then(() => this.recorded(queryRunner));
