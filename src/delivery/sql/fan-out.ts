@@ -22,9 +22,8 @@ FOR UPDATE SKIP LOCKED`;
  */
 export const INSERT_DELIVERIES = (t: Tables): string => `
 WITH targets AS (
-  SELECT e.id AS event_id, w.id AS webhook_id, e.account_id, e.event, w.url, w.secret, w.webhook_type AS kind, e.subject_id, e.created_at AS committed_at,
-         row_number() OVER (PARTITION BY w.id ORDER BY e.id) AS rank_in_webhook,
-         $4::int - COALESCE(busy.n, 0) AS room
+  SELECT e.id AS event_id, w.id AS webhook_id, e.account_id, e.event,
+         row_number() OVER (PARTITION BY w.id ORDER BY e.id) <= $4::int - COALESCE(busy.n, 0) AS webhook_room
   FROM ${t.webhookEvents} e
   JOIN ${t.webhooks} w
     ON w.account_id = e.account_id
@@ -34,26 +33,30 @@ WITH targets AS (
    AND w.created_at <= e.created_at
   LEFT JOIN unnest($5::int[], $6::int[]) AS busy(webhook_id, n) ON busy.webhook_id = w.id
   WHERE e.id = ANY($1::bigint[])
-), leasable AS (
-  -- Ranked among the rows their webhook and their account have room for, so rows a full webhook
-  -- or account cannot take do not use up the room of the others.
-  SELECT l.event_id, l.webhook_id, row_number() OVER (ORDER BY l.event_id, l.webhook_id) AS rank_overall
-  FROM (
-    SELECT event_id, webhook_id, account_id, row_number() OVER (PARTITION BY account_id ORDER BY event_id, webhook_id) AS rank_in_account
-    FROM targets WHERE rank_in_webhook <= room
-  ) l
-  LEFT JOIN unnest($9::int[], $10::int[]) AS held(account_id, n) ON held.account_id = l.account_id
-  WHERE l.rank_in_account <= $8::int - COALESCE(held.n, 0)
+), account_room AS (
+  -- Counted among the rows their webhook has room for, so rows a full webhook cannot take do not
+  -- use up the room of the others; likewise for accounts, then for this dispatcher.
+  SELECT t.*, t.webhook_room AND count(*) FILTER (WHERE t.webhook_room) OVER (PARTITION BY t.account_id ORDER BY t.event_id, t.webhook_id)
+           <= $8::int - COALESCE(held.n, 0) AS room
+  FROM targets t
+  LEFT JOIN unnest($9::int[], $10::int[]) AS held(account_id, n) ON held.account_id = t.account_id
+), leasing AS (
+  SELECT a.*, a.room AND count(*) FILTER (WHERE a.room) OVER (ORDER BY a.event_id, a.webhook_id) <= $7 AS leased
+  FROM account_room a
 ), inserted AS (
   INSERT INTO ${t.webhookDeliveries} (id, event_id, webhook_id, account_id, event, status, next_attempt_at, locked_until)
-  SELECT gen_random_uuid(), t.event_id, t.webhook_id, t.account_id, t.event, 'pending', $2,
-         CASE WHEN l.rank_overall <= $7 THEN $3::timestamptz END
-  FROM targets t LEFT JOIN leasable l ON l.event_id = t.event_id AND l.webhook_id = t.webhook_id
+  SELECT gen_random_uuid(), l.event_id, l.webhook_id, l.account_id, l.event, 'pending', $2, CASE WHEN l.leased THEN $3::timestamptz END
+  FROM leasing l
   ON CONFLICT (event_id, webhook_id) DO NOTHING
   RETURNING id, event_id, webhook_id, account_id, event, locked_until IS NOT NULL AS leased
 )
-SELECT i.id, i.event_id, i.webhook_id, i.account_id, i.event, i.leased, t.url, t.secret, t.kind, t.subject_id, t.committed_at
-FROM inserted i JOIN targets t ON t.event_id = i.event_id AND t.webhook_id = i.webhook_id`;
+-- Back to the tables by primary key, never a join of one CTE with another: with statistics that
+-- do not know yet about a bulk of new webhooks, the planner would take such a join for one row
+-- and loop over it (2,000 webhooks: 9.6 s instead of milliseconds).
+SELECT i.id, i.event_id, i.webhook_id, i.account_id, i.event, i.leased, w.url, w.secret, w.webhook_type AS kind, e.subject_id, e.created_at AS committed_at
+FROM inserted i
+JOIN ${t.webhooks} w ON w.id = i.webhook_id
+JOIN ${t.webhookEvents} e ON e.id = i.event_id`;
 
 /** Freeze the bytes of each event and mark the batch done. */
 export const MARK_FANNED_OUT = (t: Tables): string => `
