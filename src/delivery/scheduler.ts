@@ -68,8 +68,9 @@ export interface Schedulable {
  * Pure state, no database and no I/O; the dispatcher tells it what was leased and what finished,
  * and asks it what to start and how much to claim.
  *
- * - Slots: at most `concurrency` attempts in flight, `perAccountConcurrency` per account, and per
- *   webhook its own number of slots (below).
+ * - Slots: at most `concurrency` attempts in flight, and per webhook its own number of slots
+ *   (below). An account gets at most `perAccountConcurrency` while other accounts have work
+ *   waiting here; slots nobody else wants it may use too (work-conserving).
  * - Slots per webhook, a circuit breaker: a webhook starts with an eighth of
  *   `perEndpointConcurrency`; each quick success adds one (up to `perEndpointConcurrency`), each
  *   attempt that took `slowAttemptMs` or more (a timeout, a hanging receiver) halves them (down to
@@ -167,8 +168,8 @@ export function createScheduler<T extends Schedulable = LeasedDelivery>(limits: 
   const held = (webhookId: number) => running.get(webhookId) + bufferedByWebhook.get(webhookId);
   const accountHeld = (accountId: number) => runningByAccount.get(accountId) + bufferedByAccount.get(accountId);
   const room = () => 2 * concurrency - runningTotal - bufferedTotal;
-  const canStart = (webhookId: number, accountId: number) =>
-    runningTotal < concurrency && running.get(webhookId) < slots(webhookId) && runningByAccount.get(accountId) < perAccountConcurrency;
+  const canStart = (webhookId: number, accountId: number, capped = true) =>
+    runningTotal < concurrency && running.get(webhookId) < slots(webhookId) && (!capped || runningByAccount.get(accountId) < perAccountConcurrency);
   const take = (webhookId: number, accountId: number) => {
     running.add(webhookId, 1);
     runningByAccount.add(accountId, 1);
@@ -223,16 +224,18 @@ export function createScheduler<T extends Schedulable = LeasedDelivery>(limits: 
     next(now) {
       const start: T[] = [];
       const stale: T[] = [];
-      let progress = true;
       // Rounds over the accounts in turn, and in each over its webhooks in turn, one delivery per
-      // account per round, until the slots or the buffer run out.
-      while (progress && runningTotal < concurrency && bufferedTotal > 0) {
-        progress = false;
+      // account per round, until the slots or the buffer run out. Work-conserving: when only
+      // accounts at their cap have work left, slots nobody else wants go to them too (the next
+      // start after any attempt ends goes to the accounts under their cap first).
+      let capped = true;
+      while (runningTotal < concurrency && bufferedTotal > 0) {
+        let progress = false;
         for (const [accountId, webhooks] of [...ready]) {
           if (runningTotal >= concurrency) break;
-          if (runningByAccount.get(accountId) >= perAccountConcurrency) continue;
+          if (capped && runningByAccount.get(accountId) >= perAccountConcurrency) continue;
           for (const [webhookId, queue] of webhooks) {
-            if (!canStart(webhookId, accountId)) continue;
+            if (!canStart(webhookId, accountId, capped)) continue;
             const item = queue.shift() as T;
             bufferedTotal -= 1;
             bufferedByWebhook.add(webhookId, -1);
@@ -251,6 +254,10 @@ export function createScheduler<T extends Schedulable = LeasedDelivery>(limits: 
             }
             break;
           }
+        }
+        if (!progress) {
+          if (!capped) break;
+          capped = false;
         }
       }
       return { start, stale };

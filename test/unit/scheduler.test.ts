@@ -153,18 +153,25 @@ describe("local scheduler", () => {
     expect(started).toEqual(["1/1", "2/9", "1/2", "2/9", "1/3", "2/9"]);
   });
 
-  it("keeps an account within its slots and what it may hold, and tells claims which accounts are full", () => {
-    const scheduler = createScheduler<Item>({ ...limits, concurrency: 8, perEndpointConcurrency: 4, firstSlots: 4, perAccountConcurrency: 2 });
-    scheduler.enqueue([...items(1, 2, undefined, 1), ...items(2, 2, undefined, 1), ...items(3, 1, undefined, 2)]);
-    const started = scheduler.next(NOW).start;
-    expect(started.map((item) => item.row.webhook_id)).toEqual([1, 3, 2]); // account 1: two in flight at most
-    expect(scheduler.buffered()).toBe(2);
+  it("keeps an account within its slots while another account waits, lends it slots nobody else wants, and tells claims which accounts are full", () => {
+    const scheduler = createScheduler<Item>({ ...limits, concurrency: 4, perEndpointConcurrency: 4, firstSlots: 4, perAccountConcurrency: 2 });
+    scheduler.enqueue([...items(1, 2, undefined, 1), ...items(2, 2, undefined, 1), ...items(3, 3, undefined, 2)]);
+    expect(webhooksOf(scheduler.next(NOW).start)).toEqual([1, 3, 2, 3]); // two each
     const load = scheduler.load();
     expect(load.perAccount).toBe(4);
-    expect(Object.fromEntries(load.accounts.map((id, i) => [id, load.accountHeld[i]]))).toEqual({ 1: 4, 2: 1 });
+    expect(Object.fromEntries(load.accounts.map((id, i) => [id, load.accountHeld[i]]))).toEqual({ 1: 4, 2: 3 });
     expect(load.fullAccounts).toEqual([1]);
+    // A slot of account 2 frees: account 1 is at its cap and account 2 still waits, so account 2 gets it.
+    scheduler.finished(3, 2);
+    expect(webhooksOf(scheduler.next(NOW).start)).toEqual([3]);
     scheduler.finished(1, 1);
-    expect(scheduler.next(NOW).start.map((item) => item.row.webhook_id)).toEqual([1]);
+    expect(webhooksOf(scheduler.next(NOW).start)).toEqual([1]);
+    // Account 2 is done; account 1, at its cap, may use the slots nobody else wants.
+    scheduler.finished(3, 2);
+    scheduler.finished(3, 2);
+    expect(scheduler.inFlight()).toBe(2);
+    expect(webhooksOf(scheduler.next(NOW).start)).toEqual([2]);
+    expect(scheduler.inFlight()).toBe(3);
   });
 
   it("is a circuit breaker per webhook: few slots at first, one more per quick success, half on a slow attempt", () => {
