@@ -30,8 +30,8 @@ describe("the info line of a finished delivery", () => {
 
   it("logs each finished delivery once at info, with ids, status, attempt and duration only", async () => {
     const scene = await makeScene(db.dataSource);
-    const ok = await makeWebhook(db.dataSource, scene.account.id, `${receiver.url}/ok?token=url-token-123`, { secret: "secret-abc-123" });
-    const bad = await makeWebhook(db.dataSource, scene.account.id, `${receiver.url}/bad`, { secret: "secret-def-456" });
+    const ok = await makeWebhook(db.dataSource, scene.account.id, `${receiver.url}/ok?token=url-token-123`, { secret: "secret-abc-123", subscriptions: ["message_created"] });
+    const bad = await makeWebhook(db.dataSource, scene.account.id, `${receiver.url}/bad`, { secret: "secret-def-456", subscriptions: ["message_created"] });
     await webhooks.dispatcher.start();
     await db.dataSource.getRepository(Message).save(newMessage(db.dataSource, scene.conversation, { content: "body-content-789" }));
     const deliveries = db.dataSource.getRepository(WebhookDelivery);

@@ -93,7 +93,7 @@ describeWithPostgres("health: database, migrations, dispatcher loop, LISTEN", ()
 
     // And it delivers again, through the same pool.
     const scene = await makeScene(proxied);
-    await makeWebhook(proxied, scene.account.id, `${receiver.url}/after`);
+    await makeWebhook(proxied, scene.account.id, `${receiver.url}/after`, { subscriptions: ["message_created"] });
     await proxied.getRepository(Message).save(newMessage(proxied, scene.conversation, { content: "back" }));
     const [delivered] = await receiver.waitFor(1);
     expect(JSON.parse(delivered.body).content).toBe("back");
