@@ -3,6 +3,7 @@ import type { AttemptRecord, WebhooksContext } from "../context";
 import type { AttemptTrigger } from "../types";
 import { TooManyRequestsError } from "../errors";
 import { createAttempts } from "./attempts";
+import type { Dispatcher } from "./dispatcher-types";
 import type { ClaimedRow } from "./claimed-row";
 import { createClaims } from "./claims";
 import { emitSafely } from "./emit-safely";
@@ -12,55 +13,12 @@ import { createNotifier, type Notifier } from "./notifier";
 import { createOutcomeRecorder } from "./outcome-recorder";
 import { createPass } from "./pass";
 import { createPrune } from "./prune";
+import { createManualSlots } from "./manual-slots";
 import { createScheduler, type Finished } from "./scheduler";
 import { STATS } from "./sql/stats";
 import { statement, tablesOf } from "../tables";
 
-/** Counts for a health endpoint. */
-export interface DispatcherStats {
-  /** Events recorded but not yet fanned out to webhooks. */
-  queuedEvents: number;
-  pending: number;
-  failed: number;
-  succeeded: number;
-  /** Requests this dispatcher has in flight right now. */
-  inFlight: number;
-  /** Deliveries this dispatcher has claimed and will start as slots free up. */
-  buffered: number;
-}
-
-/** What the loop is doing, read without a query (health checks and metrics gauges). */
-export interface DispatcherActivity {
-  /** Started and not stopped. */
-  running: boolean;
-  /** When the pass under way began, or null between passes (a pass that never ends is a stuck loop). */
-  passStartedAt: Date | null;
-  /** When the last pass ended, whether it found work, none, or failed; null before the first. */
-  lastPassEndedAt: Date | null;
-  /** LISTEN is connected; false while it reconnects (the poll finds the work), null when `notify` is off. */
-  listening: boolean | null;
-  /** Requests this dispatcher has in flight right now. */
-  inFlight: number;
-  /** Deliveries this dispatcher has claimed and will start as slots free up. */
-  buffered: number;
-}
-
-/** The sending side: fans events out, claims due deliveries, sends and records them. */
-export interface Dispatcher {
-  /** Start the loop (and LISTEN). Resolves once it runs. */
-  start(): Promise<void>;
-  /** Stop claiming, wait for attempts in flight (at most `timeoutMs`, default 10 s), record them. */
-  stop(timeoutMs?: number): Promise<void>;
-  /** Look for new work now (called after commits; also sends NOTIFY to other processes). */
-  wake(): void;
-  /** One manual attempt of a delivery now, same id and body. */
-  redeliver(deliveryId: string): Promise<AttemptRecord>;
-  stats(): Promise<DispatcherStats>;
-  /** What the loop is doing right now, without a query. */
-  activity(): DispatcherActivity;
-  /** Fan out and claim once, without the loop; resolves when the claimed attempts are recorded. For tests and scripts. */
-  runOnce(): Promise<{ fannedOut: number; attempted: number }>;
-}
+export type { Dispatcher, DispatcherActivity, DispatcherStats } from "./dispatcher-types";
 
 /** Aborts every attempt in flight at stop(): one listener per attempt, so no listener limit. */
 function shutdownController(): AbortController {
@@ -133,30 +91,11 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
   };
 
   /** Manual attempts waiting for a slot of their webhook: served before buffered deliveries start. */
-  const manualWaiting: Array<{ row: ClaimedRow; started: () => void }> = [];
-
-  /** A slot for a manual attempt, within the same limits; false if none freed up within `timeoutMs`. */
-  const manualSlot = (row: ClaimedRow): Promise<boolean> => {
-    if (manualWaiting.length === 0 && scheduler.startManual(row.webhook_id, row.account_id)) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const waiter = { row, started: () => (clearTimeout(timer), resolve(true)) };
-      const timer = setTimeout(() => {
-        manualWaiting.splice(manualWaiting.indexOf(waiter), 1);
-        resolve(false);
-      }, options.timeoutMs);
-      manualWaiting.push(waiter);
-    });
-  };
+  const manual = createManualSlots(scheduler, options.timeoutMs);
 
   /** Start waiting manual attempts, then buffered deliveries, while slots are free; hand back the leases that would run out first. */
   const pump = (): void => {
-    for (let i = 0; i < manualWaiting.length; ) {
-      const waiter = manualWaiting[i];
-      if (scheduler.startManual(waiter.row.webhook_id, waiter.row.account_id)) {
-        manualWaiting.splice(i, 1);
-        waiter.started();
-      } else i += 1;
-    }
+    manual.serve();
     if (shutdown.signal.aborted) return;
     const { start, stale } = scheduler.next(clock().getTime());
     for (const item of start) launch(item.row);
@@ -244,7 +183,7 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
     async redeliver(deliveryId) {
       const claimed = await claims.claimOne(deliveryId);
       // A manual attempt takes a slot like any other: a webhook's limit holds however many are asked for.
-      if (!(await manualSlot(claimed.row))) {
+      if (!(await manual.acquire(claimed.row))) {
         await claims.releaseOne(claimed);
         throw new TooManyRequestsError("This webhook's delivery slots are busy; try again in a few seconds.", options.timeoutMs / 1000);
       }
