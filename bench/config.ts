@@ -41,6 +41,13 @@ export interface BenchConfig {
     webhooks: number;
     timeoutMs: number;
   };
+  /** Healthy endpoints' delays beside hanging ones and beside another account's backlog. */
+  fairness: {
+    messages: number;
+    messagesPerSecond: number;
+    /** Due deliveries of the busy account (over 100 webhooks). */
+    backlogDeliveries: number;
+  };
   /** Messages per conversation in backlogs (a realistic conversation length). */
   messagesPerConversation: number;
 }
@@ -54,6 +61,7 @@ export function benchConfig(quick: boolean): BenchConfig {
       latency: { messagesPerSecond: 100, durationMs: 3000, warmupMessages: 20, webhooks: 2 },
       isolation: { messages: 2000, webhooks: 5, timeoutMs: 1000, warmupMs: 500, windowMs: 2500 },
       backlogRss: { messages: 2500, webhooks: 2, timeoutMs: 60_000 },
+      fairness: { messages: 40, messagesPerSecond: 20, backlogDeliveries: 5_000 },
       messagesPerConversation: 50,
     };
   }
@@ -64,6 +72,7 @@ export function benchConfig(quick: boolean): BenchConfig {
     latency: { messagesPerSecond: 100, durationMs: 20_000, warmupMessages: 100, webhooks: 2 },
     isolation: { messages: 15_000, webhooks: 5, timeoutMs: 5000, warmupMs: 1000, windowMs: 10_000 },
     backlogRss: { messages: 50_000, webhooks: 2, timeoutMs: 480_000 },
+    fairness: { messages: 200, messagesPerSecond: 20, backlogDeliveries: 100_000 },
     messagesPerConversation: 50,
   };
 }

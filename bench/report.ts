@@ -18,6 +18,8 @@ export const TARGETS: ReadonlyArray<{ key: string; target: string; met?: (value:
   { key: "peer_latency_p50_ratio", target: "≤ 0.8", met: (v) => v <= 0.8 },
   { key: "peer_latency_p99_ratio", target: "≤ 0.8", met: (v) => v <= 0.8 },
   { key: "peer_save_ratio", target: "≤ 1.0", met: (v) => v <= 1.0 },
+  { key: "fairness_hanging_p99_ms", target: "≤ 2000", met: (v) => v <= 2000 },
+  { key: "fairness_backlog_p99_ms", target: "≤ 2000", met: (v) => v <= 2000 },
 ];
 
 export type Verdict = "yes" | "NO" | "-" | "error" | "not run";

@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (add `-- --quick` for the CI smoke run): every scenario of issues 6 and 12,
+ * `npm run bench` (add `-- --quick` for the CI smoke run): every scenario of issues 6, 12 and 17,
  * including the BullMQ peer (`peer.ts`, Redis at REDIS_URL), against real PostgreSQL
  * (DATABASE_URL) and a receiver process on 127.0.0.1, `--runs=N` times (default 3, 1 with
  * --quick); then a table of each key's min, median and max and a JSON file (bench/results.json,
@@ -13,6 +13,7 @@ import path from "node:path";
 import { measureBacklogRss } from "./backlog-rss";
 import { benchConfig, type BenchConfig } from "./config";
 import { dropLeftoversSync } from "./database";
+import { measureFairness } from "./fairness";
 import { measureIsolation } from "./isolation";
 import { measureLatency, measurePeerLatency, type LatencyResult } from "./latency";
 import { describeMachine, type Machine } from "./machine";
@@ -41,6 +42,7 @@ const SCENARIO_OF: Array<[prefix: string, scenario: string]> = [
   ["peer_latency", "latency"],
   ["isolation", "isolation"],
   ["backlog", "backlog-rss"],
+  ["fairness", "fairness"],
 ];
 /** Decimals kept per key (ratios 3, rates 0, milliseconds 2, megabytes 1). */
 const digitsOf = (key: string): number => (key.endsWith("_ratio") || key.includes("_ratio_") ? 3 : key.endsWith("_per_s") ? 0 : key.endsWith("_mb") ? 1 : 2);
@@ -199,6 +201,12 @@ async function runOnce(config: BenchConfig, receiver: ReceiverProcess, run: numb
   await scenario("isolation", run, async () => {
     const result = await measureIsolation(config, receiver);
     set("isolation_ratio", result.ratio);
+    Object.assign(details, result.details);
+  });
+  await scenario("fairness", run, async () => {
+    const result = await measureFairness(config, receiver);
+    set("fairness_hanging_p99_ms", result.hangingP99);
+    set("fairness_backlog_p99_ms", result.backlogP99);
     Object.assign(details, result.details);
   });
   await scenario("backlog-rss", run, async () => {
