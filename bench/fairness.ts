@@ -21,8 +21,9 @@ const SCOPE = "fairness";
  * Tenants under the library's default options, dispatcher in the host's process:
  * 1. eight webhooks that never answer (`/hang`, ended by the 5 s timeout) and one healthy webhook,
  *    all in one account; messages saved at a steady rate; the healthy webhook's delays.
- * 2. one account with a backlog of due deliveries (`backlogDeliveries`, over 100 webhooks),
- *    draining while another account saves messages at a steady rate; that account's delays.
+ * 2. one account with a backlog of due deliveries (`backlogDeliveries`, over 100 webhooks whose
+ *    receiver answers in 100 ms), draining while another account saves messages at a steady
+ *    rate; that account's delays.
  * Every delay is the receiver's arrival time less the save's commit time (one clock).
  */
 export async function measureFairness(config: BenchConfig, receiver: ReceiverProcess): Promise<FairnessResult> {
@@ -78,7 +79,7 @@ async function besideABacklog(config: BenchConfig, receiver: ReceiverProcess): P
   const db = await createBenchDatabase("fairness_backlog");
   try {
     const { dataSource } = db;
-    const busy = await seedScene(dataSource, { conversations: 1, webhookUrls: Array.from({ length: 100 }, (_, i) => `${receiver.url}/busy/${i}`) });
+    const busy = await seedScene(dataSource, { conversations: 1, webhookUrls: Array.from({ length: 100 }, (_, i) => `${receiver.url}/slow/100/busy/${i}`) });
     const events = Math.ceil(config.fairness.backlogDeliveries / 100);
     log(SCOPE, `a backlog of ${events * 100} due deliveries in one account`);
     await dataSource.query(

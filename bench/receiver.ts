@@ -3,7 +3,7 @@
  * work of answering does not share an event loop with the dispatcher it measures.
  *
  * Listens on 127.0.0.1, port 0, keep-alive. Answers `200 ok` at once, except paths under `/hang`,
- * which are never answered. Talks to the parent over IPC (see `ReceiverCommand`). An optional
+ * which are never answered, and under `/slow/<ms>/`, answered after that many milliseconds. Talks to the parent over IPC (see `ReceiverCommand`). An optional
  * argument is the run's last-resort deadline in ms (see `startReceiverProcess`).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -31,6 +31,7 @@ export type ReceiverReply =
   | { id: number; error: string };
 
 const HANG_PREFIX = "/hang";
+const SLOW = /^\/slow\/(\d{1,5})\//;
 
 let counts = new Map<string, number>();
 let arrivals: Arrival[] = [];
@@ -58,21 +59,29 @@ const server = createServer((req: IncomingMessage, res: ServerResponse) => {
       counts.set(path, (counts.get(path) ?? 0) + 1);
       return;
     }
-    res.writeHead(200, { "content-type": "text/plain", "content-length": "2" });
-    res.end("ok");
-    counts.set(path, (counts.get(path) ?? 0) + 1);
-    if (waiters.size > 0) {
-      const answeredAt = absoluteNow();
-      for (const waiter of waiters) {
-        const n = answeredWith(waiter.prefix);
-        if (n >= waiter.count) {
-          waiters.delete(waiter);
-          waiter.done(answeredAt, n);
-        }
-      }
-    }
+    const slow = SLOW.exec(path);
+    if (slow) setTimeout(() => answer(res, path), Number(slow[1]));
+    else answer(res, path);
   });
 });
+
+/** Answer `200 ok` and count it (waking whoever waits for that count). */
+function answer(res: ServerResponse, path: string): void {
+  res.writeHead(200, { "content-type": "text/plain", "content-length": "2" });
+  res.end("ok");
+  counts.set(path, (counts.get(path) ?? 0) + 1);
+  if (waiters.size > 0) {
+    const answeredAt = absoluteNow();
+    for (const waiter of waiters) {
+      const n = answeredWith(waiter.prefix);
+      if (n >= waiter.count) {
+        waiters.delete(waiter);
+        waiter.done(answeredAt, n);
+      }
+    }
+  }
+}
+
 server.keepAliveTimeout = 120_000;
 server.headersTimeout = 125_000;
 server.requestTimeout = 0;
