@@ -64,6 +64,8 @@ DECLARE
   v_status text;
   v_waiting timestamptz;
   v_first_reply timestamptz;
+  v_other_replies bigint;
+  v_seen bigint;
   v_change json[];
   v_names text[] := '{}';
   v_data json[] := '{}';
@@ -112,11 +114,26 @@ BEGIN
   END IF;
 
   v_change := NULL;
-  IF v_human AND NOT m.private AND c.first_reply_created_at IS NULL
-     AND (SELECT count(*) FROM (SELECT 1 FROM messages x WHERE x.conversation_id = c.id AND x.message_type = 'outgoing'
-            AND x.sender_type NOT IN ('AgentBot', 'Captain::Assistant') AND x.private IS NOT TRUE
-            AND (x.additional_attributes->'campaign_id') IS NULL LIMIT 2) replies) <= 1 THEN
-    v_first_reply := m.created_at;
+  -- Chatwoot counts the conversation's human replies (at most this one may be there). Only asked
+  -- while there is no first reply (in the same IF the subquery would run on every message), and
+  -- first among the conversation's oldest 50 messages, which the index reads in order: the
+  -- planner would otherwise gather the whole conversation to look for one row. Only when those
+  -- 50 hold no other reply is the rest of the conversation searched.
+  IF v_human AND NOT m.private AND c.first_reply_created_at IS NULL THEN
+    SELECT count(*) FILTER (WHERE s.message_type = 'outgoing' AND s.sender_type NOT IN ('AgentBot', 'Captain::Assistant')
+                              AND s.private IS NOT TRUE AND (s.additional_attributes->'campaign_id') IS NULL),
+           count(*)
+    INTO v_other_replies, v_seen
+    FROM (SELECT x.message_type, x.sender_type, x.private, x.additional_attributes FROM messages x
+          WHERE x.conversation_id = c.id AND x.id <> m.id ORDER BY x.created_at LIMIT 50) s;
+    IF v_other_replies = 0 AND v_seen = 50 THEN
+      v_other_replies := (SELECT count(*) FROM (SELECT 1 FROM messages x WHERE x.conversation_id = c.id AND x.id <> m.id
+                            AND x.message_type = 'outgoing' AND x.sender_type NOT IN ('AgentBot', 'Captain::Assistant')
+                            AND x.private IS NOT TRUE AND (x.additional_attributes->'campaign_id') IS NULL LIMIT 1) other);
+    END IF;
+    IF v_other_replies = 0 THEN v_first_reply := m.created_at; END IF;
+  END IF;
+  IF v_first_reply IS NOT NULL AND c.first_reply_created_at IS NULL THEN
     v_waiting := NULL;
     v_change := ARRAY[json_build_object('first_reply_created_at', json_build_object('previous_value', NULL, 'current_value', to_char(m.created_at AT TIME ZONE 'UTC', f)))];
   ELSIF c.waiting_since IS NOT NULL AND NOT m.private AND (v_human OR v_bot) THEN

@@ -103,6 +103,35 @@ describe("side effects of a message (app/models/message.rb)", () => {
     expect(updated.waiting_since).toBe(0);
   });
 
+  it("the first reply is the first human one however long the conversation, and never again after an unrecorded one (valid_first_reply? counts the human replies)", async () => {
+    const long = await setup();
+    // Written with SQL (no side effects): 60 bot messages, more than the oldest 50 looked at first.
+    const bot = await db.dataSource.getRepository(AgentBot).save({ name: "Greeter", accountId: long.account.id });
+    await db.dataSource.query(
+      `INSERT INTO messages (account_id, inbox_id, conversation_id, content, message_type, sender_type, sender_id, created_at)
+       SELECT $1, $2, $3, 'bot ' || g, 'outgoing', 'AgentBot', $4, now() - interval '1 hour' + g * interval '1 second' FROM generate_series(1, 60) g`,
+      [long.account.id, long.inbox.id, long.conversation.id, bot.id],
+    );
+    const reply = await save(newMessage(db.dataSource, long.conversation, { content: "A person now", messageType: "outgoing", senderType: "User", senderId: long.user.id }));
+    expect((await conversationRow(long.conversation.id)).firstReplyCreatedAt?.getTime()).toBe(reply.createdAt.getTime());
+
+    // A human reply written with SQL after 60 bot messages: found beyond the oldest 50.
+    const earlier = await setup();
+    await db.dataSource.query(
+      `INSERT INTO messages (account_id, inbox_id, conversation_id, content, message_type, sender_type, sender_id, created_at)
+       SELECT $1::int, $2::int, $3::int, 'bot ' || g, 'outgoing', 'AgentBot', $5::int, now() - interval '1 hour' + g * interval '1 second' FROM generate_series(1, 60) g
+       UNION ALL SELECT $1, $2, $3, 'an unrecorded reply', 'outgoing', 'User', $4, now() - interval '1 minute'`,
+      [earlier.account.id, earlier.inbox.id, earlier.conversation.id, earlier.user.id, bot.id],
+    );
+    await save(newMessage(db.dataSource, earlier.conversation, { content: "second reply", messageType: "outgoing", senderType: "User", senderId: earlier.user.id }));
+    const after = await conversationRow(earlier.conversation.id);
+    expect(after.firstReplyCreatedAt).toBeNull();
+    // Still a human reply: it clears waiting_since (update_waiting_since), without first_reply_created_at.
+    const bodies = await earlier.delivered();
+    expect(bodies.map((body) => JSON.parse(body).event)).toEqual(["message_created", "conversation_updated"]);
+    expect(bodies[1]).toContain(`"changed_attributes":[{"waiting_since":{"previous_value":`);
+  });
+
   it("a customer's message after the reply sets waiting_since once; a bot's reply clears it (update_waiting_since)", async () => {
     const scene = await setup({ waitingSince: null, firstReplyCreatedAt: new Date("2026-01-01T00:00:00Z") });
     const before = await conversationRow(scene.conversation.id);
