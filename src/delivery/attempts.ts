@@ -1,6 +1,7 @@
 import axios, { type AxiosInstance } from "axios";
 import type { Logger, ResolvedOptions } from "../options";
 import { createAddressGuard } from "../security/address-guard";
+import { activePreviousSecret } from "../security/signature";
 import type { AttemptTrigger } from "../types";
 import { USER_AGENT } from "../version";
 import type { ClaimedRow } from "./claimed-row";
@@ -51,7 +52,8 @@ export function createAttempts(options: ResolvedOptions, logger: Logger): Attemp
       const attemptedAt = clock();
       const outcome = await send(
         http,
-        { url: row.url, secret: row.secret, deliveryId: row.id, body: row.body as string },
+        // Signed with the secrets of now, not of when the delivery was created: a retry after a rotation carries the new one.
+        { url: row.url, secret: row.secret, previousSecret: activePreviousSecret(row.previous_secret, row.previous_secret_expires_at, attemptedAt), deliveryId: row.id, body: row.body as string },
         {
           timeoutMs: options.timeoutMs,
           userAgent: USER_AGENT,

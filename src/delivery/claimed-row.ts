@@ -9,6 +9,9 @@ import type { AttemptedDelivery } from "./judge";
 export interface ClaimedRow extends AttemptedDelivery {
   url: string;
   secret: string;
+  /** The webhook's secret before its last rotation, and until when it is still signed with. */
+  previous_secret: string | null;
+  previous_secret_expires_at: Date | null;
   /** The event's frozen payload; null only when it could not be built (such rows are not sent). */
   body: string | null;
 }

@@ -9,6 +9,8 @@ import { isFollowedRedirect, nextHop, sameOrigin, unfollowedRedirect } from "./r
 export interface SendTarget {
   url: string;
   secret: string;
+  /** The secret before a rotation, while its overlap lasts: deliveries then carry both signatures. */
+  previousSecret?: string | null;
   deliveryId: string;
   body: string;
 }
@@ -61,6 +63,7 @@ export async function send(http: AxiosInstance, target: SendTarget, settings: Se
   const { url: origin, authorization } = splitCredentials(target.url);
   const signed = signatureHeaders({
     secret: target.secret,
+    previousSecret: target.previousSecret,
     deliveryId: target.deliveryId,
     timestamp: settings.timestamp,
     body: target.body,

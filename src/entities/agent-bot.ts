@@ -1,6 +1,7 @@
 import { BeforeInsert, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from "typeorm";
 import { generateSecret, RANDOM_TOKEN } from "../security/secret";
 import { Account } from "./account";
+import { SecretRotation } from "./secret-rotation";
 
 /**
  * An automated sender of messages (Chatwoot's `AgentBot`). `accountId` null means a bot shared by
@@ -44,6 +45,10 @@ export class AgentBot {
   /** Signing key of the bot's webhook deliveries. */
   @Column({ type: "varchar", length: 255, default: () => RANDOM_TOKEN })
   secret: string;
+
+  /** The secret's last rotation and the previous secret while it overlaps (see `SecretRotation`). */
+  @Column(() => SecretRotation, { prefix: false })
+  rotation: SecretRotation;
 
   @CreateDateColumn({ name: "created_at", type: "timestamptz" })
   createdAt: Date;

@@ -1,6 +1,7 @@
 import { BeforeInsert, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from "typeorm";
 import { generateSecret, RANDOM_TOKEN } from "../security/secret";
 import { Account } from "./account";
+import { SecretRotation } from "./secret-rotation";
 
 /**
  * Chatwoot's API channel (`Channel::Api`): an inbox whose `channel_type` is `Channel::Api` and
@@ -29,6 +30,10 @@ export class ChannelApi {
   /** Signing key of the inbox's webhook deliveries. */
   @Column({ type: "varchar", length: 255, default: () => RANDOM_TOKEN })
   secret: string;
+
+  /** The secret's last rotation and the previous secret while it overlaps (see `SecretRotation`). */
+  @Column(() => SecretRotation, { prefix: false })
+  rotation: SecretRotation;
 
   @Column({ name: "hmac_token", type: "varchar", length: 255, default: () => RANDOM_TOKEN })
   hmacToken: string;

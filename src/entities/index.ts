@@ -29,6 +29,7 @@ export * from "./contact-inbox";
 export * from "./conversation";
 export * from "./inbox";
 export * from "./message";
+export * from "./secret-rotation";
 export * from "./team";
 export * from "./user";
 export * from "./webhook";

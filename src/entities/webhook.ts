@@ -2,6 +2,7 @@ import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, Primary
 import { Account } from "./account";
 import { AgentBot } from "./agent-bot";
 import { Inbox } from "./inbox";
+import { SecretRotation } from "./secret-rotation";
 
 /** Why a webhook was switched off: by a person, by a `410 Gone`, or after failing for too long. */
 export type WebhookDisabledReason = "manual" | "gone" | "failing";
@@ -59,6 +60,10 @@ export class Webhook {
   /** Signing key; generated on create and never taken from a client. */
   @Column({ type: "varchar", length: 255 })
   secret: string;
+
+  /** The secret's last rotation and the previous secret while it overlaps (see `SecretRotation`). */
+  @Column(() => SecretRotation, { prefix: false })
+  rotation: SecretRotation;
 
   @Column({ type: "boolean", default: true })
   enabled: boolean;

@@ -4,6 +4,11 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 export interface SignatureInput {
   /** The webhook's secret; its UTF-8 bytes are the HMAC key of both signatures. */
   secret: string;
+  /**
+   * The secret before a rotation, while its overlap lasts (see {@link activePreviousSecret});
+   * null or absent otherwise.
+   */
+  previousSecret?: string | null;
   /** The delivery id: the same on every attempt and redelivery. */
   deliveryId: string;
   /** Unix seconds of this attempt. */
@@ -51,21 +56,29 @@ export function standardWebhookSignature(secret: string, id: string, timestamp: 
 }
 
 /**
- * Every header of one attempt, in a stable order: Chatwoot's set, then the Standard Webhooks set,
- * both signed with the same secret.
+ * Every header of one attempt, in a stable order: Chatwoot's set, then the Standard Webhooks set.
+ *
+ * During a rotation's overlap (`previousSecret` given), `webhook-signature` lists both signatures,
+ * the current secret's first (`v1,<new> v1,<old>`: Standard Webhooks' libraries accept any one
+ * that matches), and the single-valued `X-Chatwoot-Signature` stays signed with the previous
+ * secret, the one every receiver had before the rotation, until the overlap ends; from then on it
+ * is signed with the current one. A receiver switches by accepting either secret (or by ending the
+ * overlap when it switches): see the README's "Rotating a secret".
  */
 export function signatureHeaders(input: SignatureInput): Record<string, string> {
   const { secret, deliveryId, timestamp, body, userAgent } = input;
+  const previous = input.previousSecret ? input.previousSecret : null;
+  const standard = standardWebhookSignature(secret, deliveryId, timestamp, body);
   return {
     "Content-Type": "application/json",
     Accept: "application/json",
     "User-Agent": userAgent,
     "X-Chatwoot-Delivery": deliveryId,
     "X-Chatwoot-Timestamp": String(timestamp),
-    "X-Chatwoot-Signature": chatwootSignature(secret, timestamp, body),
+    "X-Chatwoot-Signature": chatwootSignature(previous ?? secret, timestamp, body),
     "webhook-id": deliveryId,
     "webhook-timestamp": String(timestamp),
-    "webhook-signature": standardWebhookSignature(secret, deliveryId, timestamp, body),
+    "webhook-signature": previous === null ? standard : `${standard} ${standardWebhookSignature(previous, deliveryId, timestamp, body)}`,
   };
 }
 
@@ -80,4 +93,13 @@ export function verifyChatwootSignature(secret: string, timestamp: number | stri
   const expected = Buffer.from(chatwootDigest(secret, text, body), "utf8");
   const given = Buffer.from(header, "utf8");
   return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/**
+ * The previous secret if its overlap still runs at `at` (the attempt's time, from the injected
+ * clock), else null. The overlap ends at `expiresAt`, exclusive.
+ */
+export function activePreviousSecret(previous: string | null | undefined, expiresAt: Date | string | null | undefined, at: Date): string | null {
+  if (!previous || expiresAt === null || expiresAt === undefined) return null;
+  return new Date(expiresAt).getTime() > at.getTime() ? previous : null;
 }

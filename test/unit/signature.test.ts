@@ -1,7 +1,7 @@
 import { createHmac } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import { BASE58_ALPHABET, generateSecret, SECRET_LENGTH } from "../../src/security/secret";
-import { chatwootSignature, signatureHeaders, standardWebhookSignature, verifyChatwootSignature } from "../../src/security/signature";
+import { activePreviousSecret, chatwootSignature, signatureHeaders, standardWebhookSignature, verifyChatwootSignature } from "../../src/security/signature";
 
 const secret = "4fTk9QwZrXy2bN7mPcVh8sLd"; // 24 base58 characters, like a generated one
 const body = JSON.stringify({ event: "message_created", id: 1, content: "héllo ✓" });
@@ -107,6 +107,40 @@ describe("signatureHeaders", () => {
     });
     expect(verifyChatwootSignature(secret, headers["X-Chatwoot-Timestamp"], body, headers["X-Chatwoot-Signature"])).toBe(true);
     expect(new Webhook(secret, { format: "raw" }).verify(body, headers)).toEqual(JSON.parse(body));
+  });
+});
+
+describe("signatureHeaders during a rotation's overlap", () => {
+  const previous = "9hGq3WmZrXy2bN7mPcVh8sLe";
+
+  it("lists both Standard Webhooks signatures, the new secret's first, and keeps X-Chatwoot-Signature on the previous secret", () => {
+    const timestamp = now();
+    const headers = signatureHeaders({ secret, previousSecret: previous, deliveryId, timestamp, body, userAgent: "ua" });
+    expect(headers["webhook-signature"]).toBe(`${standardWebhookSignature(secret, deliveryId, timestamp, body)} ${standardWebhookSignature(previous, deliveryId, timestamp, body)}`);
+    expect(new Webhook(secret, { format: "raw" }).verify(body, headers)).toEqual(JSON.parse(body));
+    expect(new Webhook(previous, { format: "raw" }).verify(body, headers)).toEqual(JSON.parse(body));
+    expect(verifyChatwootSignature(previous, headers["X-Chatwoot-Timestamp"], body, headers["X-Chatwoot-Signature"])).toBe(true);
+    expect(verifyChatwootSignature(secret, headers["X-Chatwoot-Timestamp"], body, headers["X-Chatwoot-Signature"])).toBe(false);
+  });
+
+  it("signs with the current secret alone when there is no previous one (null or empty)", () => {
+    for (const previousSecret of [null, undefined, ""]) {
+      const headers = signatureHeaders({ secret, previousSecret, deliveryId, timestamp: 1, body, userAgent: "ua" });
+      expect(headers["webhook-signature"]).toBe(standardWebhookSignature(secret, deliveryId, 1, body));
+      expect(headers["X-Chatwoot-Signature"]).toBe(chatwootSignature(secret, 1, body));
+    }
+  });
+});
+
+describe("activePreviousSecret", () => {
+  const at = new Date("2026-03-03T13:00:00.000Z");
+  it("is the previous secret until its expiry (exclusive), then null; null without an expiry or a secret", () => {
+    expect(activePreviousSecret("old", new Date(at.getTime() + 1), at)).toBe("old");
+    expect(activePreviousSecret("old", "2026-03-03T13:00:00.001Z", at)).toBe("old");
+    expect(activePreviousSecret("old", at, at)).toBeNull();
+    expect(activePreviousSecret("old", new Date(at.getTime() - 1), at)).toBeNull();
+    expect(activePreviousSecret("old", null, at)).toBeNull();
+    expect(activePreviousSecret(null, new Date(at.getTime() + 1000), at)).toBeNull();
   });
 });
 

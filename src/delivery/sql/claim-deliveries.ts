@@ -54,7 +54,7 @@ UPDATE ${t.webhookDeliveries} d
 SET locked_until = $7
 FROM picked p, ${t.webhooks} w, ${t.webhookEvents} e
 WHERE d.id = p.id AND w.id = d.webhook_id AND e.id = d.event_id
-RETURNING d.id, d.webhook_id, d.account_id, d.event, d.attempts, d.status, d.next_attempt_at, w.url, w.secret, e.body, w.webhook_type AS kind, e.subject_id, e.created_at AS committed_at`;
+RETURNING d.id, d.webhook_id, d.account_id, d.event, d.attempts, d.status, d.next_attempt_at, w.url, w.secret, w.previous_secret, w.previous_secret_expires_at, e.body, w.webhook_type AS kind, e.subject_id, e.created_at AS committed_at`;
 
 /**
  * Lease one delivery for a manual attempt, whatever its status; nothing if another attempt holds
@@ -65,7 +65,7 @@ UPDATE ${t.webhookDeliveries} d
 SET locked_until = $3
 FROM ${t.webhooks} w, ${t.webhookEvents} e
 WHERE d.id = $1 AND (d.locked_until IS NULL OR d.locked_until <= $2) AND w.id = d.webhook_id AND e.id = d.event_id AND e.body IS NOT NULL
-RETURNING d.id, d.webhook_id, d.account_id, d.event, d.attempts, d.status, d.next_attempt_at, w.url, w.secret, e.body, w.webhook_type AS kind, e.subject_id, e.created_at AS committed_at`;
+RETURNING d.id, d.webhook_id, d.account_id, d.event, d.attempts, d.status, d.next_attempt_at, w.url, w.secret, w.previous_secret, w.previous_secret_expires_at, e.body, w.webhook_type AS kind, e.subject_id, e.created_at AS committed_at`;
 
 /** Hand leases back, but only those still ours (same lease end): another dispatcher may hold it by now. */
 export const RELEASE_LEASES = (t: Tables): string => `
