@@ -115,8 +115,7 @@ BEGIN
 
   v_change := NULL;
   -- Chatwoot counts the conversation's human replies (at most this one may be there). Only asked
-  -- while there is no first reply (in the same IF the subquery would run on every message), and
-  -- first among the conversation's oldest 50 messages, which the index reads in order: the
+  -- while there is no first reply, and first among the conversation's oldest 50 messages, which the index reads in order: the
   -- planner would otherwise gather the whole conversation to look for one row. Only when those
   -- 50 hold no other reply is the rest of the conversation searched.
   IF v_human AND NOT m.private AND c.first_reply_created_at IS NULL THEN

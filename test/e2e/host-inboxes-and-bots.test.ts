@@ -68,18 +68,20 @@ describe("demo host: API inboxes and agent bots", () => {
     const message = await request(app).post(`/api/v1/accounts/1/conversations/${displayId}/messages`).set(as(ADMIN)).send({ content: "Your code is 1234" });
     expect(message.status).toBe(200);
 
-    await channelHook.waitFor(2);
+    // The agent's message is the conversation's first reply: a conversation_updated too (Chatwoot's Message#valid_first_reply?).
+    await channelHook.waitFor(3);
     const events = channelHook.requests.map((req) => JSON.parse(req.body));
-    expect(events.map((body) => body.event)).toEqual(["conversation_created", "message_created"]);
-    expect(events[1]).toMatchObject({ content: "Your code is 1234", message_type: "outgoing", inbox: { id: inboxId, name: "SMS bridge" } });
+    expect(events.map((body) => body.event).sort()).toEqual(["conversation_created", "conversation_updated", "message_created"]);
+    expect(events.find((body) => body.event === "message_created")).toMatchObject({ content: "Your code is 1234", message_type: "outgoing", inbox: { id: inboxId, name: "SMS bridge" } });
+    expect(events.find((body) => body.event === "conversation_updated").changed_attributes.map((change: object) => Object.keys(change)[0])).toEqual(["first_reply_created_at", "waiting_since", "updated_at"]);
     for (const req of channelHook.requests) verifyBothSignatures(req, created.body.secret);
 
     // The channel's URL changes through the host's PATCH; the next event goes there.
     const moved = await request(app).patch(`/api/v1/accounts/1/inboxes/${inboxId}`).set(as(ADMIN)).send({ channel: { webhook_url: `${channelHook.url}/moved` } });
     expect([moved.status, moved.body.webhook_url]).toEqual([200, `${channelHook.url}/moved`]);
     await request(app).post(`/api/v1/accounts/1/conversations/${displayId}/toggle_status`).set(as(ADMIN)).send({ status: "resolved" }).expect(200);
-    await channelHook.waitFor(4);
-    expect(channelHook.requests.slice(2).map((req) => [req.path, JSON.parse(req.body).event])).toEqual(
+    await channelHook.waitFor(5);
+    expect(channelHook.requests.slice(3).map((req) => [req.path, JSON.parse(req.body).event])).toEqual(
       expect.arrayContaining([
         ["/moved", "conversation_status_changed"],
         ["/moved", "conversation_updated"],

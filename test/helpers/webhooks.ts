@@ -6,10 +6,12 @@ const quiet = { debug: () => undefined, info: () => undefined, warn: () => undef
 
 /**
  * Webhooks as a host wires them, tuned for tests: loopback receivers allowed, a short poll,
- * no logging noise. Every field can be overridden.
+ * no logging noise, and no side effects of messages (each message would also send its contact's
+ * contact_updated and maybe a conversation_updated; test/integration/message-side-effects.test.ts
+ * tests them, with the library's default). Every field can be overridden.
  */
 export function testWebhooks(dataSource: DataSource, overrides: Partial<WebhooksOptions> = {}): Webhooks {
-  return createWebhooks({ dataSource, allowPrivateNetwork: true, pollIntervalMs: 50, timeoutMs: 2000, logger: quiet, ...overrides });
+  return createWebhooks({ dataSource, allowPrivateNetwork: true, pollIntervalMs: 50, timeoutMs: 2000, logger: quiet, messageSideEffects: false, ...overrides });
 }
 
 /** Run the dispatcher by hand until nothing is left to fan out or attempt (fails after 50 passes). */

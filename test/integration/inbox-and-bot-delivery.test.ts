@@ -84,8 +84,7 @@ describe("API-channel inbox and agent-bot delivery", () => {
       await settle();
 
       expect(events(inboxHook)).toEqual(["conversation_created", "message_created"]);
-      // The account webhook also gets the contact's activity update (Chatwoot's update_contact_activity); the inbox never does.
-      expect(events(account)).toEqual(["contact_created", "conversation_created", "message_created", "contact_updated"]);
+      expect(events(account)).toEqual(["contact_created", "conversation_created", "message_created"]);
       const toInbox = inboxHook.requests[1];
       const toAccount = account.requests[2];
       expect(toInbox.path).toBe("/in");
@@ -105,7 +104,7 @@ describe("API-channel inbox and agent-bot delivery", () => {
       await webhooks.emit.typing({ conversationId: scene.conversation.id, user: { type: "Contact", id: scene.contact.id }, on: true });
       await settle();
 
-      expect(events(account).sort()).toEqual(["contact_created", "contact_created", "contact_updated", "conversation_created", "conversation_created", "message_created"].sort());
+      expect(events(account).sort()).toEqual(["contact_created", "contact_created", "conversation_created", "conversation_created", "message_created"].sort());
       expect(events(inboxHook)).toEqual(["conversation_created", "conversation_typing_on"]);
     });
 

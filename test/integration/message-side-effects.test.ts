@@ -26,7 +26,8 @@ describe("side effects of a message (app/models/message.rb)", () => {
   beforeAll(async () => {
     db = await createTestDatabase("message_side_effects");
     receiver = await startReceiver();
-    webhooks = testWebhooks(db.dataSource);
+    // The library's default (the test helper turns the side effects off for other tests).
+    webhooks = testWebhooks(db.dataSource, { messageSideEffects: undefined });
   });
 
   afterAll(async () => {
@@ -240,7 +241,7 @@ describe("side effects of a message (app/models/message.rb)", () => {
       expect(bodies).toEqual(["message_created"]);
     } finally {
       await off.close();
-      webhooks = testWebhooks(db.dataSource);
+      webhooks = testWebhooks(db.dataSource, { messageSideEffects: undefined });
     }
   });
 });
