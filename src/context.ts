@@ -1,6 +1,7 @@
 import type { EventEmitter } from "node:events";
 import type { ResolvedOptions } from "./options";
 import type { TargetKind } from "./delivery/target-kind";
+import type { RecoveryRunner } from "./recovery/recovery-runner";
 import type { AttemptTrigger, DeliveryStatus } from "./types";
 
 /** What one HTTP attempt came to. Failures are data: a send never throws. */
@@ -55,4 +56,6 @@ export interface WebhooksContext {
   events: WebhooksEvents;
   /** One manual attempt of a delivery now, same id and body; resolves when it is recorded. */
   redeliver(deliveryId: string): Promise<AttemptRecord>;
+  /** Runs bulk recoveries' batches; the recover routes kick it (absent: nothing runs them here). */
+  recoveries?: RecoveryRunner;
 }

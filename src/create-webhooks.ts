@@ -15,6 +15,7 @@ import { createRouter } from "./routes";
 import { createSettingsRouter } from "./routes/settings-page";
 import { assertMigrated } from "./schema-check";
 import { createStallWatch } from "./delivery/stall-watch";
+import { createRecoveryRunner } from "./recovery/recovery-runner";
 import { createOutboxSubscriber, OutboxSubscriber } from "./subscribers";
 
 /** What {@link createWebhooks} returns: plain functions and routers, nothing to `new`. */
@@ -64,10 +65,22 @@ export function createWebhooks(input: WebhooksOptions): Webhooks {
   // A listener-less "error"-like event must not crash the host: keep one quiet listener.
   events.on("dispatcher.error", () => undefined);
   let dispatcher: Dispatcher | undefined;
+  // Bulk recoveries run where they are asked for, and in every process with a dispatcher, which
+  // also resumes those a stopped or dead process left (see recovery-runner.ts).
+  const recoveries = createRecoveryRunner({
+    dataSource: options.dataSource,
+    logger: options.logger,
+    clock: options.clock,
+    batchSize: options.recoveryBatchSize,
+    pauseMs: options.recoveryPauseMs,
+    wake: () => dispatcher?.wake(),
+    watchIntervalMs: 5 * options.pollIntervalMs,
+  });
   const context: WebhooksContext = {
     options,
     events,
     redeliver: (deliveryId) => (dispatcher as Dispatcher).redeliver(deliveryId),
+    recoveries,
   };
   const engine = createDispatcher(context);
   let sending = false;
@@ -81,10 +94,12 @@ export function createWebhooks(input: WebhooksOptions): Webhooks {
       await engine.start();
       sending = true;
       dispatcherState = "running";
+      recoveries.watch();
     },
     stop: async (timeoutMs) => {
       sending = false;
       if (dispatcherState === "running") dispatcherState = "stopped";
+      await recoveries.stop();
       await engine.stop(timeoutMs);
     },
   };

@@ -78,6 +78,10 @@ export interface WebhooksOptions {
   maxWebhooksPerAccount?: number;
   /** Manual redeliveries one account may ask for per minute (429 with `Retry-After` beyond it). Default 60. */
   redeliveriesPerMinute?: number;
+  /** Failed deliveries a bulk recovery makes due per batch (one short transaction each). Default 1000. */
+  recoveryBatchSize?: number;
+  /** Pause after each round of recovery batches (ms), so the dispatcher and the API get the database. Default 10. */
+  recoveryPauseMs?: number;
   /** Send to private, loopback and link-local addresses. Default: `SAFE_FETCH_ALLOW_PRIVATE_NETWORK === "true"`. */
   allowPrivateNetwork?: boolean;
   /** CIDRs (or single addresses) allowed even though private, e.g. `["10.1.2.0/24"]`. Default []. */
@@ -203,6 +207,8 @@ export function resolveOptions(options: WebhooksOptions, env: NodeJS.ProcessEnv 
     slowAttemptMs: options.slowAttemptMs ?? (options.timeoutMs ?? 5 * SECOND) / 2,
     maxWebhooksPerAccount: options.maxWebhooksPerAccount ?? 100,
     redeliveriesPerMinute: options.redeliveriesPerMinute ?? 60,
+    recoveryBatchSize: options.recoveryBatchSize ?? 1000,
+    recoveryPauseMs: options.recoveryPauseMs ?? 10,
     allowPrivateNetwork: options.allowPrivateNetwork ?? env.SAFE_FETCH_ALLOW_PRIVATE_NETWORK === "true",
     allowedCidrs: options.allowedCidrs ?? [],
     lookup: options.lookup,
@@ -230,10 +236,13 @@ export function resolveOptions(options: WebhooksOptions, env: NodeJS.ProcessEnv 
       timeoutMs: options.health?.timeoutMs ?? 2 * SECOND,
     },
   };
-  for (const key of ["timeoutMs", "autoDisableAfterMs", "retentionMs", "pollIntervalMs", "batchSize", "concurrency", "perEndpointConcurrency", "perAccountConcurrency", "slowAttemptMs", "maxWebhooksPerAccount", "redeliveriesPerMinute", "maxBodyBytes", "stalledEventsWarningMs"] as const) {
+  for (const key of ["timeoutMs", "autoDisableAfterMs", "retentionMs", "pollIntervalMs", "batchSize", "concurrency", "perEndpointConcurrency", "perAccountConcurrency", "slowAttemptMs", "maxWebhooksPerAccount", "redeliveriesPerMinute", "recoveryBatchSize", "maxBodyBytes", "stalledEventsWarningMs"] as const) {
     if (!Number.isFinite(resolved[key]) || resolved[key] <= 0) {
       throw new TypeError(`createWebhooks(): option ${key} must be a positive number of ${key.endsWith("Ms") ? "milliseconds" : "units"}, got ${String(resolved[key])}.`);
     }
+  }
+  if (!Number.isFinite(resolved.recoveryPauseMs) || resolved.recoveryPauseMs < 0) {
+    throw new TypeError("createWebhooks(): option recoveryPauseMs must be zero or a positive number of milliseconds.");
   }
   if (!Number.isFinite(resolved.leaseMarginMs) || resolved.leaseMarginMs < 0) {
     throw new TypeError("createWebhooks(): option leaseMarginMs must be zero or a positive number of milliseconds.");

@@ -1,6 +1,6 @@
 import { getMetadataArgsStorage, type DataSource, type QueryRunner } from "typeorm";
 import { ENTITIES, WEBHOOK_ENTITIES } from "./entities";
-import { AccessToken, Account, AccountUser, AgentBot, AgentBotInbox, Attachment, ChannelApi, Contact, ContactInbox, Conversation, Inbox, Message, User, Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent } from "./entities";
+import { AccessToken, Account, AccountUser, AgentBot, AgentBotInbox, Attachment, ChannelApi, Contact, ContactInbox, Conversation, Inbox, Message, User, Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookRecovery } from "./entities";
 
 /**
  * Where the library's tables live. Chatwoot's names in the connection's default schema unless the
@@ -14,6 +14,7 @@ export interface Tables {
   webhookEvents: string;
   webhookDeliveries: string;
   webhookAttempts: string;
+  webhookRecoveries: string;
   accounts: string;
   users: string;
   accountUsers: string;
@@ -34,6 +35,7 @@ const ENTITY_OF = {
   webhookEvents: WebhookEvent,
   webhookDeliveries: WebhookDelivery,
   webhookAttempts: WebhookAttempt,
+  webhookRecoveries: WebhookRecovery,
   accounts: Account,
   users: User,
   accountUsers: AccountUser,

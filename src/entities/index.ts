@@ -16,6 +16,7 @@ import { Webhook } from "./webhook";
 import { WebhookAttempt } from "./webhook-attempt";
 import { WebhookDelivery } from "./webhook-delivery";
 import { WebhookEvent } from "./webhook-event";
+import { WebhookRecovery } from "./webhook-recovery";
 
 export * from "./access-token";
 export * from "./account";
@@ -36,12 +37,13 @@ export * from "./webhook";
 export * from "./webhook-attempt";
 export * from "./webhook-delivery";
 export * from "./webhook-event";
+export * from "./webhook-recovery";
 
 /** The Chatwoot domain: what payloads are built from (the webhook tables refer to them too). */
 export const DOMAIN_ENTITIES = [Account, User, AccountUser, AccessToken, AgentBot, AgentBotInbox, ChannelApi, Inbox, Contact, ContactInbox, Team, Conversation, Message, Attachment] as const;
 
-/** The library's own tables: webhooks, the outbox, deliveries and attempts. */
-export const WEBHOOK_ENTITIES = [Webhook, WebhookEvent, WebhookDelivery, WebhookAttempt] as const;
+/** The library's own tables: webhooks, the outbox, deliveries, attempts and bulk recoveries. */
+export const WEBHOOK_ENTITIES = [Webhook, WebhookEvent, WebhookDelivery, WebhookAttempt, WebhookRecovery] as const;
 
 /** Every entity the library needs; spread into the host's DataSource `entities`. */
 export const ENTITIES = [...DOMAIN_ENTITIES, ...WEBHOOK_ENTITIES];

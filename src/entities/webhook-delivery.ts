@@ -12,6 +12,8 @@ import { WebhookEvent } from "./webhook-event";
 // What claims read: pending deliveries of enabled webhooks (see `parked`).
 @Index("index_webhook_deliveries_due", ["nextAttemptAt"], { where: "status = 'pending' AND NOT parked" })
 @Index("index_webhook_deliveries_on_webhook_id_and_created_at", ["webhookId", "createdAt"])
+// What a bulk recovery walks, a batch at a time, and counts: one webhook's failed deliveries by creation.
+@Index("index_webhook_deliveries_failed", ["webhookId", "createdAt", "id"], { where: "status = 'failed'" })
 export class WebhookDelivery {
   @PrimaryColumn({ type: "uuid" })
   id: string;

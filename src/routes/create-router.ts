@@ -8,6 +8,7 @@ import { deliveryStatsRoutes } from "./delivery-stats-routes";
 import { secretRotationRoutes } from "./secret-rotation-routes";
 import { errorHandler, notFound } from "./error-handler";
 import { jsonBody } from "./json-body";
+import { recoveryRoutes } from "./recovery-routes";
 import { createRateLimit } from "./rate-limit";
 import { webhooksRoutes } from "./webhooks-routes";
 
@@ -17,7 +18,7 @@ import { webhooksRoutes } from "./webhooks-routes";
  *   its 24-hour delivery chart and the account's failing endpoints;
  * - `/accounts/:account_id/agent_bots`: Chatwoot's agent-bot routes plus each bot's delivery log;
  * - `/accounts/:account_id/inboxes/:inbox_id/set_agent_bot`, `.../agent_bot` (Chatwoot's) and
- *   `.../deliveries` (an API inbox's delivery log) and `.../rotate_secret` (its channel's secret).
+ *   `.../deliveries` (an API inbox's delivery log) `.../rotate_secret` (its channel's secret) and `.../recover` (bulk recovery).
  *   The rest of `/inboxes` is the host's.
  *
  * Only these paths belong to this router: the host's own `/accounts/...` routes next to them are
@@ -31,10 +32,10 @@ export function createRouter(ctx: WebhooksContext): Router {
   // The delivery picture first: `/webhooks/failing` is not a webhook id.
   // One budget per account for manual attempts, whichever log they are asked from.
   const redeliveries = createRateLimit(ctx.options.redeliveriesPerMinute);
-  router.use("/accounts/:account_id/webhooks", managementApi(ctx, deliveryStatsRoutes(ctx), webhooksRoutes(ctx), deliveriesRoutes(ctx, "webhook_id", "webhook", redeliveries), secretRotationRoutes(ctx, "id", "webhook")));
-  router.use("/accounts/:account_id/agent_bots", managementApi(ctx, agentBotsRoutes(ctx), deliveriesRoutes(ctx, "id", "agent_bot", redeliveries), secretRotationRoutes(ctx, "id", "agent_bot")));
+  router.use("/accounts/:account_id/webhooks", managementApi(ctx, deliveryStatsRoutes(ctx), webhooksRoutes(ctx), deliveriesRoutes(ctx, "webhook_id", "webhook", redeliveries), recoveryRoutes(ctx, "webhook_id", "webhook"), secretRotationRoutes(ctx, "id", "webhook")));
+  router.use("/accounts/:account_id/agent_bots", managementApi(ctx, agentBotsRoutes(ctx), deliveriesRoutes(ctx, "id", "agent_bot", redeliveries), recoveryRoutes(ctx, "id", "agent_bot"), secretRotationRoutes(ctx, "id", "agent_bot")));
   // The host serves the rest of `/inboxes` (list, create, update): only these paths are ours.
-  const inboxApi = managementApi(ctx, inboxBotRoutes(ctx), deliveriesRoutes(ctx, "inbox_id", "inbox", redeliveries), secretRotationRoutes(ctx, "inbox_id", "inbox"));
+  const inboxApi = managementApi(ctx, inboxBotRoutes(ctx), deliveriesRoutes(ctx, "inbox_id", "inbox", redeliveries), recoveryRoutes(ctx, "inbox_id", "inbox"), secretRotationRoutes(ctx, "inbox_id", "inbox"));
   router.use("/accounts/:account_id/inboxes", (req, res, next) => (INBOX_PATHS.test(req.path) ? inboxApi(req, res, next) : next()));
   // An account id that is not valid percent-encoding fails while Express decodes it, before the
   // routers above run; these paths (a RegExp, so nothing is decoded) still answer in JSON.
@@ -42,11 +43,11 @@ export function createRouter(ctx: WebhooksContext): Router {
   return router;
 }
 
-/** The inbox paths the library answers: an inbox's bot, its API-channel delivery log and secret rotation. */
-const INBOX_PATHS = /^\/[^/]+\/(set_agent_bot|agent_bot|deliveries|rotate_secret)(\/|$)/;
+/** The inbox paths the library answers: an inbox's bot, its API-channel delivery log, secret rotation and bulk recovery. */
+const INBOX_PATHS = /^\/[^/]+\/(set_agent_bot|agent_bot|deliveries|rotate_secret|recover|recoveries)(\/|$)/;
 
 /** Every path this router answers, relative to where it is mounted. */
-const OWN_PATHS = /^\/accounts\/[^/]+\/(?:webhooks|agent_bots|inboxes\/[^/]+\/(?:set_agent_bot|agent_bot|deliveries|rotate_secret))(?:\/|$)/i;
+const OWN_PATHS = /^\/accounts\/[^/]+\/(?:webhooks|agent_bots|inboxes\/[^/]+\/(?:set_agent_bot|agent_bot|deliveries|rotate_secret|recover|recoveries))(?:\/|$)/i;
 const JSON_FORMAT = /\.json$/;
 
 /**

@@ -37,6 +37,6 @@ describe("migrations", () => {
     expect(tables).toEqual([]);
     await db.dataSource.runMigrations();
     const after = await db.dataSource.query(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> 'migrations'`);
-    expect(after[0].n).toBe(18);
+    expect(after[0].n).toBe(19);
   });
 });
