@@ -118,6 +118,12 @@ export function createApi({ base, accountId, onUnauthorized }) {
     /** The account's endpoints failing now. */
     failingEndpoints: async () => (await request("GET", "/webhooks/failing"))?.payload?.endpoints ?? [],
     redeliver: async (owner, id) => (await request("POST", `${delivery(owner, id)}/redeliver`))?.payload?.attempt ?? null,
+    /** The last rotation of an owner's secret (`owner` from `logOwner()`), or null when never rotated. */
+    secretRotation: async (owner) => (await request("GET", `${owner}/rotate_secret`))?.payload?.secret_rotation ?? null,
+    /** A new secret (answered once) and the rotation: `{ secret, secret_rotation }`. */
+    rotateSecret: async (owner, overlapSeconds) => (await request("POST", `${owner}/rotate_secret`, { overlap_seconds: overlapSeconds })).payload,
+    /** End the overlap now; the rotation as it then stands. */
+    endOverlap: async (owner) => (await request("DELETE", `${owner}/rotate_secret`))?.payload?.secret_rotation ?? null,
     /** The account's agent bots (a bare array, as Chatwoot answers). */
     listAgentBots: async () => {
       const data = await request("GET", "/agent_bots");

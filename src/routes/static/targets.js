@@ -1,9 +1,10 @@
 /**
  * The "Inbox webhooks and agent bots" section under the account webhooks: the account's
  * API-channel inboxes that have a `webhook_url` and its agent bots that have an `outgoing_url`,
- * each with its newest delivery and a link to its delivery log. Viewing and redelivering only:
- * inboxes and bots are set up through their own API. The tokens and secrets those answers carry
- * are dropped as soon as they arrive, so they never reach the page.
+ * each with its newest delivery and a link to its delivery log. Viewing, redelivering and rotating:
+ * inboxes and bots are set up through their own API; their secrets can be rotated here. The
+ * tokens and secrets the list answers carry are dropped as soon as they arrive, so they never
+ * reach the page (a rotated secret is shown once, in the rotation dialog).
  */
 import { ApiError, logOwner } from "./api.js";
 import { lastDeliverySummary } from "./delivery-log.js";
@@ -26,9 +27,11 @@ const KINDS = {
  * @param {{
  *   api: ReturnType<import("./api.js").createApi>,
  *   inboxes: () => Promise<object[] | null>,
- * }} deps `inboxes` resolves to the host's inbox list, or null when the host has no inbox route
+ *   rotate: (opener: HTMLElement, target: { owner: string, label: string }) => void,
+ * }} deps `inboxes` resolves to the host's inbox list, or null when the host has no inbox route;
+ *   `rotate` opens the secret rotation of a listed inbox or bot
  */
-export function createTargets({ api, inboxes }) {
+export function createTargets({ api, inboxes, rotate }) {
   const state = { targets: [], lastDelivery: new Map(), loading: null };
 
   /** Fetch the inboxes and bots once (again after `reset()`); resolves once the section is drawn. */
@@ -87,6 +90,14 @@ export function createTargets({ api, inboxes }) {
           "data-focus-key": item.log.focusKey,
           "aria-label": `Deliveries of ${kind.noun} ${item.name}`,
           text: "Deliveries",
+        }),
+        h("button", {
+          type: "button",
+          class: "btn btn-secondary btn-small",
+          "data-focus-key": `rotate-${item.kind}-${item.id}`,
+          "aria-label": `Rotate secret of ${kind.noun} ${item.name}`,
+          text: "Rotate secret",
+          onclick: (event) => rotate(event.currentTarget, { owner: item.log.owner, label: `${item.name} (${kind.noun})` }),
         }),
       ),
     );

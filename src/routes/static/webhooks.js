@@ -12,6 +12,7 @@ import { byId, h, replaceChildren, show } from "./dom.js";
 import { eventLabel } from "./events.js";
 import { createFailingEndpoints } from "./failing-endpoints.js";
 import { createSecretDialog } from "./secret-dialog.js";
+import { createRotationDialog } from "./secret-rotation.js";
 import { createTargets } from "./targets.js";
 import { createWebhookForm } from "./webhook-form.js";
 
@@ -37,6 +38,15 @@ const api = createApi({ base: apiBase ?? "/api/v1", accountId, onUnauthorized: a
 const toast = createToast(byId("toast"));
 const form = createWebhookForm({ api, onSaved: webhookSaved });
 const secretDialog = createSecretDialog({ toast });
+const rotationDialog = createRotationDialog({
+  api,
+  toast,
+  // "Show secret" shows the new one from now on.
+  onRotated: (owner, secret) => {
+    const webhook = state.webhooks.find((item) => logOwner("webhooks", item.id) === owner);
+    if (webhook) webhook.secret = secret;
+  },
+});
 const deliveryLog = createDeliveryLog({ api, toast });
 const deliveryChart = createDeliveryChart({ api });
 const failing = createFailingEndpoints({ api });
@@ -48,6 +58,7 @@ const targets = createTargets({
     await ensureInboxes();
     return state.inboxes;
   },
+  rotate: (opener, target) => rotationDialog.open(opener, target),
 });
 const deleteDialog = createDialog(byId("delete-dialog"), { fallbackFocus: () => byId("add-webhook") });
 let deleting = null;
@@ -171,6 +182,7 @@ function webhookLog(webhook) {
 function askForToken(message) {
   form.close();
   secretDialog.close();
+  rotationDialog.close();
   deleteDialog.close();
   deliveryLog.close();
   state.loaded = false;
@@ -303,6 +315,14 @@ function webhookRow(webhook) {
         "aria-label": `Show secret of ${name}`,
         text: "Show secret",
         onclick: (event) => secretDialog.open(event.currentTarget, webhook, false),
+      }),
+      h("button", {
+        type: "button",
+        class: "btn btn-secondary btn-small",
+        "data-focus-key": `rotate-${webhook.id}`,
+        "aria-label": `Rotate secret of ${name}`,
+        text: "Rotate secret",
+        onclick: (event) => rotationDialog.open(event.currentTarget, { owner: logOwner("webhooks", webhook.id), label: name }),
       }),
       h("button", {
         type: "button",
