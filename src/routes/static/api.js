@@ -118,6 +118,13 @@ export function createApi({ base, accountId, onUnauthorized }) {
     /** The account's endpoints failing now. */
     failingEndpoints: async () => (await request("GET", "/webhooks/failing"))?.payload?.endpoints ?? [],
     redeliver: async (owner, id) => (await request("POST", `${delivery(owner, id)}/redeliver`))?.payload?.attempt ?? null,
+    /** Start a bulk recovery of `owner`'s failed deliveries in `{since, until?}`, or get the one running: `{ recovery, created }`. */
+    recover: async (owner, range) => {
+      const data = await request("POST", `${owner}/recover`, range);
+      return { recovery: data.payload.recovery, created: data.meta.created };
+    },
+    /** The newest bulk recovery of `owner` (`{ state, total, done, ... }`), or null. */
+    recovery: async (owner) => (await request("GET", `${owner}/recover`))?.payload?.recovery ?? null,
     /** The last rotation of an owner's secret (`owner` from `logOwner()`), or null when never rotated. */
     secretRotation: async (owner) => (await request("GET", `${owner}/rotate_secret`))?.payload?.secret_rotation ?? null,
     /** A new secret (answered once) and the rotation: `{ secret, secret_rotation }`. */

@@ -7,6 +7,7 @@ import { ApiError } from "./api.js";
 import { createDialog } from "./dialog.js";
 import { byId, formatTime, h, replaceChildren, show, timeElement } from "./dom.js";
 import { eventLabel } from "./events.js";
+import { createRecoveryPanel } from "./recovery.js";
 
 const STATUS_TEXT = { pending: "Pending", succeeded: "Succeeded", failed: "Failed" };
 
@@ -53,6 +54,7 @@ export function createDeliveryLog({ api, toast }) {
   const dialog = createDialog(byId("delivery-dialog"), { fallbackFocus: () => byId("log-title") });
   /** `log`: the DeliveryLog shown, or null. */
   const state = { log: null, page: 1, status: "", perPage: 0, count: 0, detail: null, body: "", loading: 0 };
+  const recovery = createRecoveryPanel({ api, toast, onFinished: () => load() });
 
   byId("log-filter").addEventListener("change", (event) => {
     state.status = event.target.value;
@@ -90,6 +92,7 @@ export function createDeliveryLog({ api, toast }) {
     byId("log-title").textContent = log.title;
     byId("log-url").textContent = log.url;
     byId("log-empty-text").textContent = log.empty;
+    recovery.open(log.owner);
     return load();
   }
 
