@@ -2,7 +2,7 @@ import type { DataSource } from "typeorm";
 import { librarySchemaOf, quoteIdentifier } from "./tables";
 
 /** What each of the library's migrations leaves behind, newest last: a table, or `table.column`. */
-const EXPECTED = ["webhooks", "webhook_events", "webhook_deliveries", "webhook_attempts", "webhook_deliveries.parked", "channel_api", "agent_bot_inboxes", "attachments.content_type", "webhook_attempts.final_url", "teams", "conversations.assignee_agent_bot_id", "agent_bots.secret_rotated_by_id", "webhook_recoveries"];
+const EXPECTED = ["webhooks", "webhook_events", "webhook_deliveries", "webhook_attempts", "webhook_deliveries.parked", "channel_api", "agent_bot_inboxes", "attachments.content_type", "webhook_attempts.final_url", "teams", "conversations.assignee_agent_bot_id", "agent_bots.secret_rotated_by_id", "webhook_recoveries", "webhooks.ordered", "webhook_deliveries.ordering_key"];
 
 /** The message for a database that lacks the library's tables (or their latest changes). */
 export const MIGRATIONS_MISSING =

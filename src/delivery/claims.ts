@@ -97,9 +97,12 @@ export function createClaims(settings: ClaimSettings): Claims {
       const lease = new Date(now.getTime() + leaseMs);
       const [row] = rowsOf<ClaimedRow>(await dataSource.query(sql(CLAIM_ONE), [deliveryId, now, lease]));
       if (row) return { row, lease };
-      const [found] = (await dataSource.query(sql(DELIVERY_STATE), [deliveryId])) as Array<{ has_body: boolean }>;
+      const [found] = (await dataSource.query(sql(DELIVERY_STATE), [deliveryId])) as Array<{ has_body: boolean; waiting_for: string | null }>;
       if (!found) throw new NotFoundError();
       if (!found.has_body) throw new ConflictError("This delivery has no payload to send: its record was deleted before the payload was built.");
+      if (found.waiting_for) {
+        throw new ConflictError(`This delivery waits for delivery ${found.waiting_for}, an earlier event of the same conversation: this webhook receives them in order.`);
+      }
       throw new ConflictError("This delivery is being attempted right now; try again in a few seconds.");
     },
   };

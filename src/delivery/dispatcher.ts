@@ -49,8 +49,13 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
     logger,
     clock,
     autoDisableAfterMs: options.autoDisableAfterMs,
-    // Claims wait while too many results are unwritten; a written batch lets them go on.
-    onWritten: () => {
+    // Claims wait while too many results are unwritten; a written batch lets them go on. An
+    // ordered delivery that ended lets the next one of its conversation be claimed now.
+    onWritten: (written) => {
+      if (written.some((attempt) => attempt.orderingKey !== null && attempt.deliveryStatus !== "pending")) {
+        signals.deliveries = true;
+        claims.forget();
+      }
       if (signals.deliveries) waker.wake();
     },
   });

@@ -20,6 +20,8 @@ export interface AttemptedDelivery {
   subject_id?: number | null;
   /** When the event was recorded (its transaction's time): what commit-to-attempt lag is measured from. */
   committed_at?: Date | null;
+  /** An ordered webhook's key (`conversation:<id>`); null for unordered ones. */
+  ordering_key?: string | null;
 }
 
 export interface Policy {
@@ -32,7 +34,7 @@ export interface Policy {
 }
 
 /** What {@link judge} returns: the attempt as recorded, plus what the recorder acts on. */
-export type JudgedAttempt = AttemptRecord & { gone: boolean; subjectId: number | null };
+export type JudgedAttempt = AttemptRecord & { gone: boolean; subjectId: number | null; orderingKey: string | null };
 
 /**
  * What an attempt's outcome means for its delivery (pure). A 2xx completes it. A scheduled
@@ -74,5 +76,6 @@ export function judge(delivery: AttemptedDelivery, outcome: DeliveryOutcome, att
     committedAt: delivery.committed_at ?? null,
     gone,
     subjectId: delivery.subject_id ?? null,
+    orderingKey: delivery.ordering_key ?? null,
   };
 }

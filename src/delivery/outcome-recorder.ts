@@ -22,8 +22,8 @@ export interface RecorderSettings {
   logger: Logger;
   clock: () => Date;
   autoDisableAfterMs: number;
-  /** Called after each batch is written (the dispatcher may claim again). */
-  onWritten?: () => void;
+  /** Called after each batch is written, with its attempts (the dispatcher may claim again). */
+  onWritten?: (attempts: readonly RecordedAttempt[]) => void;
   /**
    * What a recorded batch causes beyond the delivery log (an API inbox's message marked failed,
    * an agent bot's conversation handed to people). Runs after the batch is in, off the recording
@@ -140,7 +140,7 @@ export function createOutcomeRecorder(settings: RecorderSettings): OutcomeRecord
         else if (record.trigger === "scheduled" && record.deliveryStatus === "pending") emitSafely(events, logger, "delivery.retry_scheduled", record);
         else if (record.trigger === "scheduled" && record.deliveryStatus === "failed") emitSafely(events, logger, "delivery.failed", record);
       }
-      settings.onWritten?.();
+      settings.onWritten?.(attempts);
     }
   };
 

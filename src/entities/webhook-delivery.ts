@@ -14,6 +14,7 @@ import { WebhookEvent } from "./webhook-event";
 @Index("index_webhook_deliveries_on_webhook_id_and_created_at", ["webhookId", "createdAt"])
 // What a bulk recovery walks, a batch at a time, and counts: one webhook's failed deliveries by creation.
 @Index("index_webhook_deliveries_failed", ["webhookId", "createdAt", "id"], { where: "status = 'failed'" })
+@Index("index_webhook_deliveries_pending_in_order", ["webhookId", "orderingKey", "eventId"], { where: "status = 'pending' AND ordering_key IS NOT NULL" })
 export class WebhookDelivery {
   @PrimaryColumn({ type: "uuid" })
   id: string;
@@ -55,6 +56,10 @@ export class WebhookDelivery {
   parked: boolean;
 
   /** Lease: while in the future, a dispatcher is attempting this delivery. */
+  /** For an ordered webhook: what its order is kept within (`conversation:<id>`, `contact:<id>`); null otherwise. */
+  @Column({ name: "ordering_key", type: "varchar", length: 64, nullable: true })
+  orderingKey: string | null;
+
   @Column({ name: "locked_until", type: "timestamptz", nullable: true })
   lockedUntil: Date | null;
 

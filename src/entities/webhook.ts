@@ -71,6 +71,10 @@ export class Webhook {
   @Column({ name: "disabled_reason", type: "varchar", length: 16, nullable: true })
   disabledReason: WebhookDisabledReason | null;
 
+  /** Deliver the events of one conversation (or contact) in order, each after the previous one ended. */
+  @Column({ type: "boolean", default: false })
+  ordered: boolean;
+
   /** Start of the current run of failures without a success; null while healthy. */
   @Column({ name: "failing_since", type: "timestamptz", nullable: true })
   failingSince: Date | null;

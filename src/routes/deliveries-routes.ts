@@ -6,7 +6,7 @@ import type { RateLimit } from "./rate-limit";
 import { callerOf } from "./auth";
 import { parseDeliveryListQuery } from "./delivery-list-query";
 import { attemptRecordJson, deliveryDetailJson, deliveryJson } from "./delivery-json";
-import { findDelivery, listAttempts, listDeliveries, targetIdsOf, type LogOwner } from "./delivery-queries";
+import { findDelivery, findWaitingFor, listAttempts, listDeliveries, targetIdsOf, type LogOwner } from "./delivery-queries";
 import { parseId, parseUuid } from "../ids";
 
 /**
@@ -38,7 +38,8 @@ export function deliveriesRoutes(ctx: WebhooksContext, param: string, kind: LogO
 
   router.get(`/:${param}/deliveries/:delivery_id`, async (req, res) => {
     const delivery = await mustFindDelivery(req, res);
-    res.json({ payload: { delivery: deliveryDetailJson(delivery, await listAttempts(dataSource, delivery.id)) } });
+    const [attempts, waitingFor] = await Promise.all([listAttempts(dataSource, delivery.id), findWaitingFor(dataSource, delivery)]);
+    res.json({ payload: { delivery: deliveryDetailJson(delivery, attempts, waitingFor) } });
   });
 
   router.post(`/:${param}/deliveries/:delivery_id/redeliver`, async (req, res) => {

@@ -15,6 +15,8 @@ export interface DeliveryJson {
   last_attempt_at: string | null;
   /** When it succeeded or failed for good; null while pending. */
   completed_at: string | null;
+  /** An ordered webhook's delivery: what its order is kept within (`conversation:12`); null otherwise. */
+  ordering_key: string | null;
 }
 
 /** One HTTP attempt, as the delivery detail lists it. */
@@ -34,6 +36,8 @@ export interface AttemptJson {
 
 /** One delivery with the exact body sent (null until the dispatcher has built it) and every attempt. */
 export interface DeliveryDetailJson extends DeliveryJson {
+  /** The earlier delivery of its conversation this one waits for (ordered webhooks), or null. */
+  waiting_for: { id: string; event: string; status: string; next_attempt_at: string | null; last_error: string | null } | null;
   body: string | null;
   attempts_log: AttemptJson[];
 }
@@ -50,11 +54,13 @@ export function deliveryJson(delivery: WebhookDelivery): DeliveryJson {
     created_at: delivery.createdAt.toISOString(),
     last_attempt_at: iso(delivery.lastAttemptAt),
     completed_at: iso(delivery.completedAt),
+    ordering_key: delivery.orderingKey,
   };
 }
 
-export function deliveryDetailJson(delivery: WebhookDelivery, attempts: WebhookAttempt[]): DeliveryDetailJson {
-  return { ...deliveryJson(delivery), body: delivery.webhookEvent?.body ?? null, attempts_log: attempts.map(attemptJson) };
+export function deliveryDetailJson(delivery: WebhookDelivery, attempts: WebhookAttempt[], waitingFor: WebhookDelivery | null = null): DeliveryDetailJson {
+  const waiting = waitingFor && { id: waitingFor.id, event: waitingFor.event, status: waitingFor.status, next_attempt_at: iso(waitingFor.nextAttemptAt), last_error: waitingFor.lastError };
+  return { ...deliveryJson(delivery), waiting_for: waiting, body: delivery.webhookEvent?.body ?? null, attempts_log: attempts.map(attemptJson) };
 }
 
 export function attemptJson(attempt: WebhookAttempt): AttemptJson {

@@ -56,6 +56,24 @@ export function findDelivery(dataSource: DataSource, accountId: number, webhookI
     .getOne();
 }
 
+/**
+ * For a pending delivery of an ordered webhook: the earliest delivery of the same conversation (or
+ * contact) still pending before it, which it waits for; null when it waits for nothing.
+ */
+export function findWaitingFor(dataSource: DataSource, delivery: WebhookDelivery): Promise<WebhookDelivery | null> {
+  if (delivery.orderingKey === null || delivery.status !== "pending") return Promise.resolve(null);
+  return dataSource
+    .createQueryBuilder(WebhookDelivery, "earlier")
+    .where("earlier.webhookId = :webhookId AND earlier.orderingKey = :key AND earlier.status = 'pending' AND earlier.eventId < :eventId", {
+      webhookId: delivery.webhookId,
+      key: delivery.orderingKey,
+      eventId: delivery.eventId,
+    })
+    .orderBy("earlier.eventId", "ASC")
+    .limit(1)
+    .getOne();
+}
+
 /** Every attempt of a delivery, oldest first. */
 export function listAttempts(dataSource: DataSource, deliveryId: string): Promise<WebhookAttempt[]> {
   return dataSource

@@ -15,6 +15,7 @@ export interface WebhookChanges {
   subscriptions?: WebhookEventName[];
   inboxId?: number | null;
   enabled?: boolean;
+  ordered?: boolean;
 }
 
 /**
@@ -52,5 +53,6 @@ export async function resolveWebhookChanges(ctx: WebhooksContext, accountId: num
   if (Array.isArray(input.subscriptions)) changes.subscriptions = [...new Set(input.subscriptions as WebhookEventName[])];
   if (inboxId !== undefined) changes.inboxId = inboxId;
   if (input.enabled !== undefined) changes.enabled = input.enabled as boolean;
+  if (input.ordered !== undefined) changes.ordered = input.ordered as boolean;
   return changes;
 }

@@ -79,6 +79,10 @@ export class WebhookInput {
   @ValidateIf((input: WebhookInput) => input.enabled !== undefined)
   @IsBoolean({ message: MESSAGES.enabledInvalid })
   enabled?: unknown;
+
+  @ValidateIf((input: WebhookInput) => input.ordered !== undefined)
+  @IsBoolean({ message: MESSAGES.orderedInvalid })
+  ordered?: unknown;
 }
 
 /** One failed field, as `ValidationError` takes it. */
@@ -93,7 +97,7 @@ export interface FieldFailure {
  * The columns of a webhook (Chatwoot's, and our `enabled`): Rails' parameter wrapping moves
  * top-level keys with these names under `webhook`, and only these.
  */
-const MODEL_COLUMNS: ReadonlySet<string> = new Set(["id", "account_id", "inbox_id", "url", "name", "subscriptions", "webhook_type", "secret", "created_at", "updated_at", "enabled"]);
+const MODEL_COLUMNS: ReadonlySet<string> = new Set(["id", "account_id", "inbox_id", "url", "name", "subscriptions", "webhook_type", "secret", "created_at", "updated_at", "enabled", "ordered"]);
 
 /**
  * The webhook keys of a body, read as Chatwoot's `params.require(:webhook).permit(...)` reads

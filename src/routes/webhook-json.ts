@@ -14,6 +14,8 @@ export interface WebhookJson {
   inbox?: { id: number; name: string };
   enabled: boolean;
   disabled_reason: WebhookDisabledReason | null;
+  /** Events of one conversation (or contact) delivered in order (ours; Chatwoot has no such setting). */
+  ordered: boolean;
 }
 
 /** Serialize a webhook (loaded with its inbox relation) with the exact key order of {@link WebhookJson}. */
@@ -29,5 +31,6 @@ export function webhookJson(webhook: Webhook): WebhookJson {
   if (webhook.inbox) json.inbox = { id: webhook.inbox.id, name: webhook.inbox.name };
   json.enabled = webhook.enabled;
   json.disabled_reason = webhook.disabledReason;
+  json.ordered = webhook.ordered;
   return json;
 }

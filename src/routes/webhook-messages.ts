@@ -7,9 +7,10 @@ export const MESSAGES = {
   subscriptionsInvalid: "Subscriptions Invalid events",
   inboxInvalid: "Inbox is invalid",
   enabledInvalid: "Enabled is invalid",
+  orderedInvalid: "Ordered is invalid",
 } as const;
 
 /** The attribute names reported in `attributes`, in the order failures are listed. */
-export const WEBHOOK_ATTRIBUTES = ["url", "name", "subscriptions", "inbox_id", "enabled"] as const;
+export const WEBHOOK_ATTRIBUTES = ["url", "name", "subscriptions", "inbox_id", "enabled", "ordered"] as const;
 
 export type WebhookAttribute = (typeof WEBHOOK_ATTRIBUTES)[number];

@@ -1,7 +1,7 @@
 import { Router, type RequestHandler } from "express";
 import type { QueryDeepPartialEntity } from "typeorm";
 import type { WebhooksContext } from "../context";
-import { Webhook } from "../entities";
+import { Webhook, WebhookDelivery } from "../entities";
 import { NotFoundError, ValidationError } from "../errors";
 import { generateSecret } from "../security/secret";
 import { DEFAULT_SUBSCRIPTIONS } from "../types";
@@ -57,6 +57,7 @@ export function webhooksRoutes(ctx: WebhooksContext): Router {
           secret: generateSecret(),
           enabled,
           disabledReason: enabled ? null : "manual",
+          ordered: changes.ordered ?? false,
         })
         .catch(rethrowAsClientError);
     });
@@ -82,6 +83,16 @@ export function webhooksRoutes(ctx: WebhooksContext): Router {
         .execute()
         .catch(rethrowAsClientError);
       if (result.affected === 0) throw new NotFoundError();
+    }
+    // Ordering switched off: what waits in order is released at once (switched on, it applies to
+    // deliveries fanned out from now on).
+    if (changes.ordered === false && existing.ordered) {
+      await dataSource
+        .createQueryBuilder()
+        .update(WebhookDelivery)
+        .set({ orderingKey: null })
+        .where("webhook_id = :id AND status = 'pending' AND ordering_key IS NOT NULL", { id: existing.id })
+        .execute();
     }
     res.json({ payload: { webhook: webhookJson(await mustFind(accountId, existing.id)) } });
   };
@@ -117,6 +128,7 @@ function updateSet(changes: WebhookChanges): QueryDeepPartialEntity<Webhook> {
   if (changes.name !== undefined) set.name = changes.name;
   if (changes.subscriptions !== undefined) set.subscriptions = changes.subscriptions;
   if (changes.inboxId !== undefined) set.inboxId = changes.inboxId;
+  if (changes.ordered !== undefined) set.ordered = changes.ordered;
   if (changes.enabled === true) {
     set.enabled = true;
     set.disabledReason = () => "CASE WHEN enabled THEN disabled_reason ELSE NULL END";

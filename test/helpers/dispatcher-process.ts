@@ -17,6 +17,8 @@ async function main(): Promise<void> {
     leaseMarginMs: Number(process.env.LEASE_MARGIN_MS ?? 500),
     concurrency: Number(process.env.CONCURRENCY ?? 16),
     pollIntervalMs: 100,
+    // JSON array of delays (ms), for tests that want quick retries.
+    ...(process.env.RETRY_SCHEDULE ? { retrySchedule: JSON.parse(process.env.RETRY_SCHEDULE) as number[], retryJitter: 0 } : {}),
   });
   await webhooks.dispatcher.start();
   process.stdout.write("ready\n");

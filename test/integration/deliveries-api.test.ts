@@ -8,7 +8,7 @@ import { buildApi, buildApiWithRedeliver, dumpTable, makeTenant, type ApiHarness
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
 import { makeWebhook } from "../helpers/fixtures";
 
-const DELIVERY_KEYS = ["id", "event", "status", "attempts", "next_attempt_at", "last_status_code", "last_error", "created_at", "last_attempt_at", "completed_at"];
+const DELIVERY_KEYS = ["id", "event", "status", "attempts", "next_attempt_at", "last_status_code", "last_error", "created_at", "last_attempt_at", "completed_at", "ordering_key"];
 const STATUSES: DeliveryStatus[] = ["pending", "succeeded", "failed"];
 const BASE_TIME = Date.parse("2026-03-03T13:00:00.000Z");
 const NOT_FOUND = { error: "Resource could not be found" };
@@ -128,6 +128,7 @@ describe("delivery log API", () => {
         created_at: failed.createdAt.toISOString(),
         last_attempt_at: (failed.lastAttemptAt as Date).toISOString(),
         completed_at: (failed.completedAt as Date).toISOString(),
+        ordering_key: null,
       });
       expect(byId.get(pending.id)).toMatchObject({ status: "pending", attempts: 0, next_attempt_at: (pending.nextAttemptAt as Date).toISOString(), last_attempt_at: null, last_status_code: null, completed_at: null });
     });
@@ -197,7 +198,8 @@ describe("delivery log API", () => {
       expect(res.status).toBe(200);
       expect(Object.keys(res.body.payload)).toEqual(["delivery"]);
       const delivery = res.body.payload.delivery;
-      expect(Object.keys(delivery)).toEqual([...DELIVERY_KEYS, "body", "attempts_log"]);
+      expect(Object.keys(delivery)).toEqual([...DELIVERY_KEYS, "waiting_for", "body", "attempts_log"]);
+      expect(delivery.waiting_for).toBeNull();
       expect(delivery.id).toBe(newest.id);
       expect(delivery.body).toBe(detailedBody);
       // The body is a string inside the JSON answer, byte for byte what was stored.

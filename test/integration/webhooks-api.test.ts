@@ -9,8 +9,8 @@ import { makeAccount, makeInbox, makeUser, makeWebhook } from "../helpers/fixtur
 
 const BASE58_24 = /^[1-9A-HJ-NP-Za-km-z]{24}$/;
 const SIGN_IN_REQUIRED = { errors: ["You need to sign in or sign up before continuing."] };
-const W_KEYS = ["id", "name", "url", "account_id", "subscriptions", "secret", "enabled", "disabled_reason"];
-const W_KEYS_WITH_INBOX = ["id", "name", "url", "account_id", "subscriptions", "secret", "inbox", "enabled", "disabled_reason"];
+const W_KEYS = ["id", "name", "url", "account_id", "subscriptions", "secret", "enabled", "disabled_reason", "ordered"];
+const W_KEYS_WITH_INBOX = ["id", "name", "url", "account_id", "subscriptions", "secret", "inbox", "enabled", "disabled_reason", "ordered"];
 
 describe("webhooks management API", () => {
   let db: TestDatabase;
@@ -171,6 +171,7 @@ describe("webhooks management API", () => {
         inbox: { id: acme.inbox.id, name: acme.inbox.name },
         enabled: true,
         disabled_reason: null,
+        ordered: false,
       });
     });
 
@@ -224,13 +225,13 @@ describe("webhooks management API", () => {
       expect(Object.keys(w)).toEqual(W_KEYS);
       expect(plain.headers["content-type"]).toMatch(/^application\/json/);
       expect(plain.text).toBe(
-        `{"payload":{"webhook":{"id":${w.id},"name":null,"url":"https://hello.com","account_id":${acme.account.id},"subscriptions":["message_created"],"secret":"${w.secret}","enabled":true,"disabled_reason":null}}}`,
+        `{"payload":{"webhook":{"id":${w.id},"name":null,"url":"https://hello.com","account_id":${acme.account.id},"subscriptions":["message_created"],"secret":"${w.secret}","enabled":true,"disabled_reason":null,"ordered":false}}}`,
       );
       const withInbox = await request(api.server).post(path(acme)).set(asAdmin(acme)).send({ webhook: { url: "https://inbox.example.com", name: "N", subscriptions: ["message_created"], inbox_id: acme.inbox.id } });
       const v = withInbox.body.payload.webhook;
       expect(Object.keys(v)).toEqual(W_KEYS_WITH_INBOX);
       expect(withInbox.text).toBe(
-        `{"payload":{"webhook":{"id":${v.id},"name":"N","url":"https://inbox.example.com","account_id":${acme.account.id},"subscriptions":["message_created"],"secret":"${v.secret}","inbox":{"id":${acme.inbox.id},"name":${JSON.stringify(acme.inbox.name)}},"enabled":true,"disabled_reason":null}}}`,
+        `{"payload":{"webhook":{"id":${v.id},"name":"N","url":"https://inbox.example.com","account_id":${acme.account.id},"subscriptions":["message_created"],"secret":"${v.secret}","inbox":{"id":${acme.inbox.id},"name":${JSON.stringify(acme.inbox.name)}},"enabled":true,"disabled_reason":null,"ordered":false}}}`,
       );
     });
 
@@ -495,6 +496,7 @@ describe("webhooks management API", () => {
         inbox: { id: acme.inbox.id, name: acme.inbox.name },
         enabled: true,
         disabled_reason: null,
+        ordered: false,
       });
       const put = await request(api.server).put(path(acme, `/${webhook.id}`)).set(asAdmin(acme)).send({ webhook: { subscriptions: ["contact_created", "contact_created"] } });
       expect(put.body.payload.webhook).toMatchObject({ name: "Renamed", url: "https://hello.com", subscriptions: ["contact_created"], secret: webhook.secret });

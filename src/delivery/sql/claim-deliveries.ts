@@ -26,6 +26,13 @@ WITH candidates AS (
     AND w.enabled
     AND d.webhook_id <> ALL($6::int[])
     AND d.account_id <> ALL($9::int[])
+    -- An ordered webhook's delivery waits while an earlier one of its conversation is pending, or
+    -- while an earlier event is not fanned out yet (another dispatcher may be inserting its rows).
+    AND (d.ordering_key IS NULL OR (
+      NOT EXISTS (
+        SELECT 1 FROM ${t.webhookDeliveries} p
+        WHERE p.webhook_id = d.webhook_id AND p.ordering_key = d.ordering_key AND p.status = 'pending' AND p.event_id < d.event_id)
+      AND NOT EXISTS (SELECT 1 FROM ${t.webhookEvents} u WHERE u.fanned_out_at IS NULL AND u.id < d.event_id)))
   ORDER BY d.next_attempt_at
   LIMIT $2 * 4
   FOR UPDATE OF d SKIP LOCKED
@@ -54,18 +61,22 @@ UPDATE ${t.webhookDeliveries} d
 SET locked_until = $7
 FROM picked p, ${t.webhooks} w, ${t.webhookEvents} e
 WHERE d.id = p.id AND w.id = d.webhook_id AND e.id = d.event_id
-RETURNING d.id, d.webhook_id, d.account_id, d.event, d.attempts, d.status, d.next_attempt_at, w.url, w.secret, w.previous_secret, w.previous_secret_expires_at, e.body, w.webhook_type AS kind, e.subject_id, e.created_at AS committed_at`;
+RETURNING d.id, d.webhook_id, d.account_id, d.event, d.attempts, d.status, d.next_attempt_at, d.ordering_key, w.url, w.secret, w.previous_secret, w.previous_secret_expires_at, e.body, w.webhook_type AS kind, e.subject_id, e.created_at AS committed_at`;
 
 /**
  * Lease one delivery for a manual attempt, whatever its status; nothing if another attempt holds
- * it, or if it has no payload (its record vanished before fan-out).
+ * it, if it has no payload (its record vanished before fan-out), or if it is ordered and an
+ * earlier delivery of its conversation is still pending (a redelivery does not overtake it).
  */
 export const CLAIM_ONE = (t: Tables): string => `
 UPDATE ${t.webhookDeliveries} d
 SET locked_until = $3
 FROM ${t.webhooks} w, ${t.webhookEvents} e
 WHERE d.id = $1 AND (d.locked_until IS NULL OR d.locked_until <= $2) AND w.id = d.webhook_id AND e.id = d.event_id AND e.body IS NOT NULL
-RETURNING d.id, d.webhook_id, d.account_id, d.event, d.attempts, d.status, d.next_attempt_at, w.url, w.secret, w.previous_secret, w.previous_secret_expires_at, e.body, w.webhook_type AS kind, e.subject_id, e.created_at AS committed_at`;
+  AND NOT EXISTS (
+    SELECT 1 FROM ${t.webhookDeliveries} p
+    WHERE d.ordering_key IS NOT NULL AND p.webhook_id = d.webhook_id AND p.ordering_key = d.ordering_key AND p.status = 'pending' AND p.event_id < d.event_id)
+RETURNING d.id, d.webhook_id, d.account_id, d.event, d.attempts, d.status, d.next_attempt_at, d.ordering_key, w.url, w.secret, w.previous_secret, w.previous_secret_expires_at, e.body, w.webhook_type AS kind, e.subject_id, e.created_at AS committed_at`;
 
 /** Hand leases back, but only those still ours (same lease end): another dispatcher may hold it by now. */
 export const RELEASE_LEASES = (t: Tables): string => `
@@ -74,9 +85,16 @@ SET locked_until = NULL
 FROM unnest($1::uuid[], $2::timestamptz[]) AS r(id, lease)
 WHERE d.id = r.id AND d.locked_until = r.lease AND d.status = 'pending'`;
 
-/** Why a manual claim found nothing: no such delivery, no payload, or a lease held. */
+/** Why a manual claim found nothing: no such delivery, no payload, an earlier delivery it must wait for, or a lease held. */
 export const DELIVERY_STATE = (t: Tables): string => `
-SELECT e.body IS NOT NULL AS has_body FROM ${t.webhookDeliveries} d JOIN ${t.webhookEvents} e ON e.id = d.event_id WHERE d.id = $1`;
+SELECT e.body IS NOT NULL AS has_body, (${WAITING_FOR(t)}) AS waiting_for
+FROM ${t.webhookDeliveries} d JOIN ${t.webhookEvents} e ON e.id = d.event_id WHERE d.id = $1`;
+
+/** The earliest pending delivery an ordered delivery (alias d) waits for: same webhook and key, an earlier event. */
+export const WAITING_FOR = (t: Tables): string => `
+SELECT p.id FROM ${t.webhookDeliveries} p
+WHERE d.ordering_key IS NOT NULL AND p.webhook_id = d.webhook_id AND p.ordering_key = d.ordering_key AND p.status = 'pending' AND p.event_id < d.event_id
+ORDER BY p.event_id LIMIT 1`;
 
 /** Hand back a manual attempt's lease that could not get a slot (any status: manual claims take failed rows too). */
 export const RELEASE_MANUAL = (t: Tables): string => `
