@@ -267,6 +267,26 @@ describeWithBrowser("webhook settings page", (browser) => {
     expect(await onlyWebhook()).toMatchObject({ name: "CRM sync", inboxId: null, url: saved.url, secret: saved.secret });
   });
 
+  it("turns ordered delivery on and off with its checkbox, and marks an ordered webhook in the list", async () => {
+    const saved = await onlyWebhook();
+    expect(saved.ordered).toBe(false);
+    const setOrdered = async (on: boolean) => {
+      await row(saved.id).getByRole("button", { name: "Edit CRM sync" }).click();
+      const modal = dialog("webhook-dialog");
+      const box = page.getByRole("checkbox", { name: "Deliver in order per conversation" });
+      expect(await box.isChecked()).toBe(!on);
+      await box.setChecked(on);
+      await page.getByRole("button", { name: "Save changes" }).click();
+      await modal.waitFor({ state: "hidden" });
+    };
+    await setOrdered(true);
+    await row(saved.id).getByText("In order per conversation").waitFor();
+    expect((await onlyWebhook()).ordered).toBe(true);
+    await setOrdered(false);
+    await row(saved.id).getByText("In order per conversation").waitFor({ state: "detached" });
+    expect((await onlyWebhook()).ordered).toBe(false);
+  });
+
   it("switches the webhook off and on", async () => {
     const saved = await onlyWebhook();
     const toggle = row(saved.id).getByRole("switch", { name: "Enabled: CRM sync" });

@@ -14,6 +14,7 @@ const FIELDS = {
   subscriptions: { input: null, error: "webhook-events-error", label: "Subscriptions" },
   inbox_id: { input: "webhook-inbox", error: "webhook-inbox-error", label: "Inbox" },
   inbox: { input: "webhook-inbox", error: "webhook-inbox-error", label: "Inbox" },
+  ordered: { input: "webhook-ordered", error: "webhook-ordered-error", label: "Ordered" },
 };
 
 /**
@@ -65,6 +66,7 @@ export function createWebhookForm({ api, onSaved }) {
       url: byId("webhook-url").value.trim(),
       name: name === "" ? null : name,
       subscriptions: [...form.querySelectorAll("input[name=subscriptions]:checked")].map((box) => box.value),
+      ordered: byId("webhook-ordered").checked,
     };
     if (!byId("inbox-field").hidden) {
       const inbox = byId("webhook-inbox").value;
@@ -122,6 +124,7 @@ export function createWebhookForm({ api, onSaved }) {
     submit.textContent = webhook ? "Save changes" : "Create webhook";
     byId("webhook-url").value = webhook?.url ?? "";
     byId("webhook-name").value = webhook?.name ?? "";
+    byId("webhook-ordered").checked = webhook?.ordered === true;
     const chosen = new Set(webhook ? webhook.subscriptions ?? [] : EVENTS.filter((e) => e.byDefault).map((e) => e.name));
     for (const box of form.querySelectorAll("input[name=subscriptions]")) box.checked = chosen.has(box.value);
     fillInboxes(inboxes, webhook?.inbox?.id ?? webhook?.inbox_id ?? null);

@@ -272,6 +272,7 @@ function webhookRow(webhook) {
       h("span", { class: "webhook-name", text: webhook.name || "Unnamed webhook" }),
       h("span", { class: "webhook-url mono", text: webhook.url }),
       webhook.inbox ? h("span", { class: "chip chip-inbox", text: `Inbox: ${webhook.inbox.name}` }) : null,
+      webhook.ordered ? h("span", { class: "chip chip-inbox", text: "In order per conversation" }) : null,
       reason ? h("span", { class: "off-reason", text: reason }) : null,
     ),
     h(
