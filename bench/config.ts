@@ -41,6 +41,11 @@ export interface BenchConfig {
     webhooks: number;
     timeoutMs: number;
   };
+  /** What ordered delivery costs: one backlog drained to an ordered and to an unordered webhook. */
+  ordering: {
+    messages: number;
+    conversations: number;
+  };
   /** Healthy endpoints' delays beside hanging ones and beside another account's backlog. */
   fairness: {
     messages: number;
@@ -62,6 +67,7 @@ export function benchConfig(quick: boolean): BenchConfig {
       isolation: { messages: 2000, webhooks: 5, timeoutMs: 1000, warmupMs: 500, windowMs: 2500 },
       backlogRss: { messages: 2500, webhooks: 2, timeoutMs: 60_000 },
       fairness: { messages: 40, messagesPerSecond: 20, backlogDeliveries: 5_000 },
+      ordering: { messages: 1000, conversations: 100 },
       messagesPerConversation: 50,
     };
   }
@@ -73,6 +79,7 @@ export function benchConfig(quick: boolean): BenchConfig {
     isolation: { messages: 15_000, webhooks: 5, timeoutMs: 5000, warmupMs: 1000, windowMs: 10_000 },
     backlogRss: { messages: 50_000, webhooks: 2, timeoutMs: 480_000 },
     fairness: { messages: 200, messagesPerSecond: 20, backlogDeliveries: 100_000 },
+    ordering: { messages: 10_000, conversations: 500 },
     messagesPerConversation: 50,
   };
 }

@@ -20,6 +20,7 @@ export const TARGETS: ReadonlyArray<{ key: string; target: string; met?: (value:
   { key: "peer_save_ratio", target: "≤ 1.0", met: (v) => v <= 1.0 },
   { key: "fairness_hanging_p99_ms", target: "≤ 2000", met: (v) => v <= 2000 },
   { key: "fairness_backlog_p99_ms", target: "≤ 2000", met: (v) => v <= 2000 },
+  { key: "ordered_throughput_ratio", target: "≥ 0.8", met: (v) => v >= 0.8 },
 ];
 
 export type Verdict = "yes" | "NO" | "-" | "error" | "not run";

@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (add `-- --quick` for the CI smoke run): every scenario of issues 6, 12 and 17,
+ * `npm run bench` (add `-- --quick` for the CI smoke run): every scenario of issues 6, 12, 13 and 17,
  * including the BullMQ peer (`peer.ts`, Redis at REDIS_URL), against real PostgreSQL
  * (DATABASE_URL) and a receiver process on 127.0.0.1, `--runs=N` times (default 3, 1 with
  * --quick); then a table of each key's min, median and max and a JSON file (bench/results.json,
@@ -15,6 +15,7 @@ import { benchConfig, type BenchConfig } from "./config";
 import { dropLeftoversSync } from "./database";
 import { measureFairness } from "./fairness";
 import { measureIsolation } from "./isolation";
+import { measureOrdering } from "./ordering";
 import { measureLatency, measurePeerLatency, type LatencyResult } from "./latency";
 import { describeMachine, type Machine } from "./machine";
 import { dropPeerKeysSync } from "./peer";
@@ -43,6 +44,7 @@ const SCENARIO_OF: Array<[prefix: string, scenario: string]> = [
   ["isolation", "isolation"],
   ["backlog", "backlog-rss"],
   ["fairness", "fairness"],
+  ["ordered", "ordering"],
 ];
 /** Decimals kept per key (ratios 3, rates 0, milliseconds 2, megabytes 1). */
 const digitsOf = (key: string): number => (key.endsWith("_ratio") || key.includes("_ratio_") ? 3 : key.endsWith("_per_s") ? 0 : key.endsWith("_mb") ? 1 : 2);
@@ -207,6 +209,11 @@ async function runOnce(config: BenchConfig, receiver: ReceiverProcess, run: numb
     const result = await measureFairness(config, receiver);
     set("fairness_hanging_p99_ms", result.hangingP99);
     set("fairness_backlog_p99_ms", result.backlogP99);
+    Object.assign(details, result.details);
+  });
+  await scenario("ordering", run, async () => {
+    const result = await measureOrdering(config, receiver, run);
+    set("ordered_throughput_ratio", result.ratio);
     Object.assign(details, result.details);
   });
   await scenario("backlog-rss", run, async () => {
