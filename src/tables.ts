@@ -1,6 +1,6 @@
 import { getMetadataArgsStorage, type DataSource, type QueryRunner } from "typeorm";
 import { ENTITIES, WEBHOOK_ENTITIES } from "./entities";
-import { AccessToken, Account, AccountUser, AgentBot, AgentBotInbox, Attachment, ChannelApi, Contact, ContactInbox, Conversation, Inbox, Message, User, Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookRecovery } from "./entities";
+import { AccessToken, Account, AccountUser, AgentBot, AgentBotInbox, Attachment, ChannelApi, Contact, ContactInbox, Conversation, Inbox, Message, Team, User, Webhook, WebhookAttempt, WebhookDelivery, WebhookEvent, WebhookRecovery } from "./entities";
 
 /**
  * Where the library's tables live. Chatwoot's names in the connection's default schema unless the
@@ -25,6 +25,7 @@ export interface Tables {
   inboxes: string;
   contacts: string;
   contactInboxes: string;
+  teams: string;
   conversations: string;
   messages: string;
   attachments: string;
@@ -46,6 +47,7 @@ const ENTITY_OF = {
   inboxes: Inbox,
   contacts: Contact,
   contactInboxes: ContactInbox,
+  teams: Team,
   conversations: Conversation,
   messages: Message,
   attachments: Attachment,

@@ -14,6 +14,7 @@ import { createOutcomeRecorder } from "./outcome-recorder";
 import { createPass } from "./pass";
 import { createPrune } from "./prune";
 import { createManualSlots } from "./manual-slots";
+import { isLocalFault } from "./send";
 import { createScheduler, type Finished } from "./scheduler";
 import { STATS } from "./sql/stats";
 import { statement, tablesOf } from "../tables";
@@ -80,6 +81,13 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
       .then((record) => {
         // Cut short by stop(): not the receiver's fault, so not recorded; the lease lets it be tried again.
         if (shutdown.signal.aborted && !record.ok) return;
+        // Out of file descriptors here: nothing was sent, so nothing is counted; the lease runs
+        // out and the delivery is tried again, with the same attempt number.
+        if (isLocalFault(record)) {
+          logger.warn({ deliveryId: row.id, webhookId: row.webhook_id, error: record.error }, "attempt not made: this process is out of a local resource; it is tried again when its lease ends");
+          emitSafely(events, logger, "dispatcher.error", new Error(`attempt not made: ${record.error ?? "local fault"}`));
+          return;
+        }
         how = record;
         // The lease covers the row until the batched write lands (stop() waits for it).
         void recorder.record(record);

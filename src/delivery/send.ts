@@ -140,6 +140,14 @@ function describeError(error: unknown, settings: SendSettings, timedOut: boolean
 }
 
 /** Whether an error outcome came from the address policy (never worth retrying as is). */
+/**
+ * The attempt never left this process because the process ran out of a local resource (file
+ * descriptors, buffers): not the receiver's doing, so it is not counted against the delivery.
+ */
+export function isLocalFault(outcome: DeliveryOutcome): boolean {
+  return outcome.status === null && /^(EMFILE|ENFILE|ENOBUFS|ENOMEM)\b/.test(outcome.error ?? "");
+}
+
 export function isAddressRefusal(outcome: DeliveryOutcome): boolean {
   return outcome.status === null && outcome.error !== null && outcome.error.includes("ERR_ADDRESS_FORBIDDEN");
 }

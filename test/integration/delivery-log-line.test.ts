@@ -35,7 +35,11 @@ describe("the info line of a finished delivery", () => {
     await webhooks.dispatcher.start();
     await db.dataSource.getRepository(Message).save(newMessage(db.dataSource, scene.conversation, { content: "body-content-789" }));
     const deliveries = db.dataSource.getRepository(WebhookDelivery);
-    await eventually(async () => (await deliveries.countBy({ status: "pending" })) === 0 && (await deliveries.count()) === 2, 10_000, "both deliveries to finish");
+    // One read of both rows: two separate counts could see "none pending" before fan-out and "two rows" after it.
+    await eventually(async () => {
+      const all = await deliveries.find();
+      return all.length === 2 && all.every((delivery) => delivery.status !== "pending");
+    }, 10_000, "both deliveries to finish");
     await webhooks.dispatcher.stop();
 
     const finished = lines.filter((line) => line.level === "info" && /^webhook deliver/.test(line.msg ?? ""));

@@ -214,7 +214,7 @@ describe("dispatcher edge cases", () => {
     expect(() => createWebhooks({ dataSource: { isInitialized: true, options: { type: "mysql" } } as unknown as DataSource })).toThrow(/PostgreSQL is required/);
     const missing = embedded ? null : await db.open({ entities: [Account] });
     if (missing) {
-      expect(() => createWebhooks({ dataSource: missing })).toThrow(/does not know the entities .*Webhook, WebhookEvent, WebhookDelivery, WebhookAttempt\. Spread ENTITIES/);
+      expect(() => createWebhooks({ dataSource: missing })).toThrow(/does not know the entities .*Webhook, WebhookEvent, WebhookDelivery, WebhookAttempt, WebhookRecovery\. Spread ENTITIES/);
       await missing.destroy();
     }
     expect(() => createWebhooks({ dataSource: db.dataSource, timeoutMs: -1 })).toThrow(/timeoutMs must be a positive number/);

@@ -34,7 +34,7 @@ describe("a host's first hour", () => {
   it("entities not registered: createWebhooks says which and where to put them", async () => {
     const partial = await db.open({ entities: [...DOMAIN_ENTITIES], migrations: [] });
     try {
-      expect(() => createWebhooks({ dataSource: partial })).toThrow(/does not know the entities Webhook, WebhookEvent, WebhookDelivery, WebhookAttempt\. Spread ENTITIES from this package into its "entities" option/);
+      expect(() => createWebhooks({ dataSource: partial })).toThrow(/does not know the entities Webhook, WebhookEvent, WebhookDelivery, WebhookAttempt, WebhookRecovery\. Spread ENTITIES from this package into its "entities" option/);
     } finally {
       await partial.destroy();
     }
