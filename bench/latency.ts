@@ -78,15 +78,19 @@ async function measure(config: BenchConfig, receiver: ReceiverProcess, sender: S
         if ((i + 1) % settings.messagesPerSecond === 0) log(scope, `${i + 1}/${count} messages saved`);
       });
       const paceMs = absoluteNow() - started;
-      await receiver.waitFor(path, count * settings.webhooks, 30_000);
-      const arrivals = await receiver.arrivals();
-      await receiver.track(false);
-
-      const samples: number[] = [];
-      for (const [arrivalPath, content, at] of arrivals) {
-        const committed = content === null || !arrivalPath.startsWith(path) ? undefined : commits.get(content);
-        if (committed !== undefined) samples.push(at - committed);
+      // The endpoints also get the other events a message causes (a first reply's
+      // conversation_updated): wait for the messages themselves.
+      const deadline = performance.now() + 30_000;
+      let samples: number[] = [];
+      while (samples.length < count * settings.webhooks && performance.now() < deadline) {
+        await delay(50);
+        samples = [];
+        for (const [arrivalPath, content, at] of await receiver.arrivals()) {
+          const committed = content === null || !arrivalPath.startsWith(path) ? undefined : commits.get(content);
+          if (committed !== undefined) samples.push(at - committed);
+        }
       }
+      await receiver.track(false);
       if (samples.length < count * settings.webhooks) throw new Error(`only ${samples.length} of ${count * settings.webhooks} arrivals matched a commit`);
       const p50 = percentile(samples, 0.5);
       const p99 = percentile(samples, 0.99);

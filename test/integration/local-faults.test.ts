@@ -23,7 +23,6 @@ class ExhaustedAgent extends Agent {
       process.nextTick(() => callback(error, undefined as unknown as Duplex));
       return undefined;
     }
-    // @ts-expect-error createConnection is on Agent.prototype at run time
     return super.createConnection(options, callback);
   }
 }
