@@ -1,5 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import path from "node:path";
+import type { ChildProcess } from "node:child_process";
 import { Client } from "pg";
 import type { DataSource } from "typeorm";
 import type { Webhooks } from "../../src/create-webhooks";
@@ -8,28 +7,7 @@ import { createTestDatabase, describeWithPostgres, type TestDatabase } from "../
 import { makeScene, makeWebhook, newMessage } from "../helpers/fixtures";
 import { startReceiver, type Receiver } from "../helpers/receiver";
 import { eventually, testWebhooks } from "../helpers/webhooks";
-
-const ROOT = path.resolve(__dirname, "../..");
-
-function startDispatcherProcess(url: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "test/helpers/dispatcher-process.ts", url], {
-    cwd: ROOT,
-    env: { ...process.env, NODE_OPTIONS: "" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`dispatcher process did not start: ${stderr}`)), 30000);
-    child.stdout?.on("data", (chunk: Buffer) => {
-      if (chunk.toString().includes("ready")) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.on("exit", (code) => reject(new Error(`dispatcher process exited with ${code}: ${stderr}`)));
-  });
-}
+import { startDispatcherProcess } from "../helpers/spawn-dispatcher";
 
 async function saveMessages(dataSource: DataSource, conversation: Parameters<typeof newMessage>[1], count: number, prefix: string): Promise<string[]> {
   const contents = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);

@@ -5,8 +5,7 @@
  * what a held-back delivery waits for; a redelivery does not overtake; two dispatcher processes
  * keep the order.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import path from "node:path";
+import type { ChildProcess } from "node:child_process";
 import express from "express";
 import request from "supertest";
 import type { Webhooks } from "../../src/create-webhooks";
@@ -15,8 +14,8 @@ import { createTestDatabase, describeWithPostgres, type TestDatabase } from "../
 import { makeContact, makeConversation, makeScene, makeUser, makeWebhook, newMessage } from "../helpers/fixtures";
 import { startReceiver, type Receiver, type ReceivedRequest } from "../helpers/receiver";
 import { eventually, settle, testWebhooks } from "../helpers/webhooks";
+import { startDispatcherProcess } from "../helpers/spawn-dispatcher";
 
-const ROOT = path.resolve(__dirname, "../..");
 const contentOf = (req: ReceivedRequest) => JSON.parse(req.body).content as string;
 
 describe("ordered delivery per conversation", () => {
@@ -171,22 +170,3 @@ describe("ordered delivery per conversation", () => {
   });
 });
 
-function startDispatcherProcess(url: string, env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "test/helpers/dispatcher-process.ts", url], {
-    cwd: ROOT,
-    env: { ...process.env, ...env, NODE_OPTIONS: "" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`dispatcher process did not start: ${stderr}`)), 30_000);
-    child.stdout?.on("data", (chunk: Buffer) => {
-      if (chunk.toString().includes("ready")) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.on("exit", (code) => reject(new Error(`dispatcher process exited with ${code}: ${stderr}`)));
-  });
-}
