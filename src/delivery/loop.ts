@@ -124,7 +124,16 @@ export function createLoop(settings: LoopSettings): Loop {
 
   const run = async (): Promise<void> => {
     let failures = 0;
+    let polled = Date.now();
     while (running) {
+      // Wake-ups for new events cut every sleep short under steady traffic; the poll must come
+      // anyway, or due retries and recovered deliveries would wait for a quiet second.
+      if (Date.now() - polled >= pollIntervalMs) {
+        polled = Date.now();
+        signals.events = true;
+        signals.deliveries = true;
+        settings.onPoll();
+      }
       let more: boolean;
       try {
         more = await pass();
@@ -138,6 +147,7 @@ export function createLoop(settings: LoopSettings): Loop {
         continue;
       }
       if (!more && (await waker.sleep(pollIntervalMs))) {
+        polled = Date.now();
         signals.events = true;
         signals.deliveries = true;
         settings.onPoll();

@@ -3,10 +3,10 @@ import express from "express";
 import request from "supertest";
 import type { DataSource } from "typeorm";
 import type { Webhooks } from "../../src/create-webhooks";
-import type { Webhook } from "../../src/entities";
+import { Message, type Webhook } from "../../src/entities";
 import { makeTenant, type Tenant } from "../helpers/api";
 import { createTestDatabase, describeWithPostgres, type TestDatabase } from "../helpers/database";
-import { makeWebhook } from "../helpers/fixtures";
+import { makeScene, makeWebhook, newMessage } from "../helpers/fixtures";
 import { startReceiver, type Receiver } from "../helpers/receiver";
 import { eventually, testWebhooks } from "../helpers/webhooks";
 
@@ -190,6 +190,36 @@ describeWithPostgres("bulk recovery", () => {
     // The attempt made is the delivery's next scheduled one: the counter goes on from 8.
     const attempts = await db.dataSource.query(`SELECT DISTINCT d.attempts, a.trigger FROM webhook_deliveries d JOIN webhook_attempts a ON a.delivery_id = d.id WHERE d.webhook_id = $1`, [hook.id]);
     expect(attempts).toEqual([{ attempts: 9, trigger: "scheduled" }]);
+  });
+
+  it("has them re-sent while another account's webhook keeps its dispatcher busy with new events", async () => {
+    // Commits every 100 ms wake the dispatcher long before its 1 s poll: recovered rows must still be claimed.
+    const second = await db.open();
+    const busy = testWebhooks(second, { pollIntervalMs: 1000 });
+    const scene = await makeScene(second);
+    await makeWebhook(second, scene.account.id, `${receiver.url}/busy`, { subscriptions: ["message_created"] });
+    const hook = await makeWebhook(db.dataSource, acme.account.id, `${receiver.url}/steady`);
+    const start = new Date(Date.now() - DAY);
+    await insertDeliveries(db.dataSource, hook, 30, "failed", start, "steady");
+    await busy.dispatcher.start();
+    let traffic = true;
+    const producer = (async () => {
+      for (let n = 0; traffic; n += 1) {
+        await second.getRepository(Message).save(newMessage(second, scene.conversation, { content: `busy ${n}` }));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const answer = await request(serve(busy)).post(recoverPath(acme, hook)).set(admin(acme)).send({ since: start.toISOString() });
+      expect(answer.body.payload.recovery.total).toBe(30);
+      await eventually(async () => receiver.requests.filter((req) => req.path === "/steady").length === 30, 8000, "30 recovered deliveries received");
+    } finally {
+      traffic = false;
+      await producer;
+      await busy.close();
+    }
+    expect(receiver.requests.filter((req) => req.path.startsWith("/busy")).length).toBeGreaterThan(10);
   });
 
   it("resumes a recovery left by a process that stopped renewing its lease, without doubling", async () => {
