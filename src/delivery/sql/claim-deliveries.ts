@@ -32,7 +32,8 @@ WITH candidates AS (
       NOT EXISTS (
         SELECT 1 FROM ${t.webhookDeliveries} p
         WHERE p.webhook_id = d.webhook_id AND p.ordering_key = d.ordering_key AND p.status = 'pending' AND p.event_id < d.event_id)
-      AND NOT EXISTS (SELECT 1 FROM ${t.webhookEvents} u WHERE u.fanned_out_at IS NULL AND u.id < d.event_id)))
+      -- Computed once per statement (an InitPlan), not per row: the oldest event not fanned out.
+      AND d.event_id < (SELECT COALESCE(min(u.id), 9223372036854775807) FROM ${t.webhookEvents} u WHERE u.fanned_out_at IS NULL)))
   ORDER BY d.next_attempt_at
   LIMIT $2 * 4
   FOR UPDATE OF d SKIP LOCKED

@@ -49,7 +49,8 @@ WITH keyed AS (
              SELECT 1 FROM ${t.webhookDeliveries} p
              WHERE p.webhook_id = k.webhook_id AND p.ordering_key = k.ordering_key AND p.status = 'pending' AND p.event_id < k.event_id)
            -- Earlier events another dispatcher is fanning out right now may hold earlier rows of the key.
-           AND NOT EXISTS (SELECT 1 FROM ${t.webhookEvents} u WHERE u.fanned_out_at IS NULL AND u.id < k.event_id AND u.id <> ALL($1::bigint[])))) AS webhook_room
+           -- (computed once per statement: the oldest event not fanned out outside this batch).
+           AND k.event_id < (SELECT COALESCE(min(u.id), 9223372036854775807) FROM ${t.webhookEvents} u WHERE u.fanned_out_at IS NULL AND u.id <> ALL($1::bigint[])))) AS webhook_room
   FROM keyed k
 ), account_room AS (
   -- Counted among the rows their webhook has room for, so rows a full webhook cannot take do not
