@@ -14,7 +14,7 @@ import type { Webhooks } from "../../src/create-webhooks";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
 import { makeScene, makeUser, makeWebhook, newMessage } from "../helpers/fixtures";
 import { startReceiver, type Receiver } from "../helpers/receiver";
-import { eventually, testWebhooks } from "../helpers/webhooks";
+import { allFinished, eventually, testWebhooks } from "../helpers/webhooks";
 
 /**
  * The delivery picture on the settings page in a real headless Chromium against the demo host
@@ -74,7 +74,7 @@ describeWithBrowser("settings page: delivery chart and failing endpoints", (brow
     await webhooks.dispatcher.start();
     for (let n = 0; n < 40; n += 1) await db.dataSource.getRepository(Message).save(newMessage(db.dataSource, scene.conversation, { content: `message ${n}` }));
     const deliveries = db.dataSource.getRepository(WebhookDelivery);
-    await eventually(async () => (await deliveries.countBy({ status: "pending" })) === 0 && (await deliveries.count()) === 80, 30_000, "all 80 deliveries to finish");
+    await eventually(() => allFinished(db.dataSource, 80), 30_000, "all 80 deliveries to finish");
     // Spread them over the day, as a day of traffic would (the chart cuts by creation hour).
     const rows: Array<{ id: string }> = await db.dataSource.query("SELECT id FROM webhook_deliveries ORDER BY created_at, id");
     for (const [index, { id }] of rows.entries()) {

@@ -1,6 +1,7 @@
 import type { DataSource } from "typeorm";
 import { createWebhooks, type Webhooks } from "../../src/create-webhooks";
 import type { WebhooksOptions } from "../../src/options";
+import { tablesOf } from "../../src/tables";
 
 const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -31,4 +32,13 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/**
+ * Whether exactly `count` deliveries exist and none is pending, read in one query: two separate
+ * counts could see "none pending" before fan-out and "all there" after it.
+ */
+export async function allFinished(dataSource: DataSource, count: number): Promise<boolean> {
+  const [row] = (await dataSource.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE status = 'pending')::int AS pending FROM ${tablesOf(dataSource).webhookDeliveries}`)) as Array<{ n: number; pending: number }>;
+  return row.n === count && row.pending === 0;
 }

@@ -4,7 +4,7 @@ import type { Logger } from "../../src/options";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
 import { makeScene, makeWebhook, newMessage } from "../helpers/fixtures";
 import { startReceiver, type Receiver } from "../helpers/receiver";
-import { eventually, testWebhooks } from "../helpers/webhooks";
+import { allFinished, eventually, testWebhooks } from "../helpers/webhooks";
 
 /** One structured info line per finished delivery: identifiers and outcome, never secret, URL or body. */
 describe("the info line of a finished delivery", () => {
@@ -35,11 +35,7 @@ describe("the info line of a finished delivery", () => {
     await webhooks.dispatcher.start();
     await db.dataSource.getRepository(Message).save(newMessage(db.dataSource, scene.conversation, { content: "body-content-789" }));
     const deliveries = db.dataSource.getRepository(WebhookDelivery);
-    // One read of both rows: two separate counts could see "none pending" before fan-out and "two rows" after it.
-    await eventually(async () => {
-      const all = await deliveries.find();
-      return all.length === 2 && all.every((delivery) => delivery.status !== "pending");
-    }, 10_000, "both deliveries to finish");
+    await eventually(() => allFinished(db.dataSource, 2), 10_000, "both deliveries to finish");
     await webhooks.dispatcher.stop();
 
     const finished = lines.filter((line) => line.level === "info" && /^webhook deliver/.test(line.msg ?? ""));

@@ -6,7 +6,7 @@ import { createTestDatabase, type TestDatabase } from "../helpers/database";
 import { makeScene, makeWebhook, newMessage } from "../helpers/fixtures";
 import { parseMetrics, sampleValue, type Sample } from "../helpers/metrics-text";
 import { startReceiver, type Receiver } from "../helpers/receiver";
-import { eventually, testWebhooks } from "../helpers/webhooks";
+import { allFinished, eventually, testWebhooks } from "../helpers/webhooks";
 
 /**
  * The Prometheus metrics after real deliveries: the real dispatcher sends to real receivers on
@@ -69,7 +69,7 @@ describe("metrics after real deliveries", () => {
     await webhooks.dispatcher.start();
     await db.dataSource.getRepository(Message).save(newMessage(db.dataSource, scene.conversation, { content: "count me" }));
     const deliveries = db.dataSource.getRepository(WebhookDelivery);
-    await eventually(async () => (await deliveries.countBy({ status: "pending" })) === 0 && (await deliveries.count()) === 5, 15_000, "all five deliveries to finish");
+    await eventually(() => allFinished(db.dataSource, 5), 15_000, "all five deliveries to finish");
 
     const samples = await scrape(webhooks);
     const attempts = (labels: Record<string, string>) => sampleValue(samples, `${P}delivery_attempts_total`, { kind: "account", event: "message_created", ...labels });
