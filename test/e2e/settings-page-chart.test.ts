@@ -1,15 +1,14 @@
 import "reflect-metadata";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import express from "express";
 import request from "supertest";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { browserLaunch, CHROMIUM_ARGS, describeWithBrowser } from "../helpers/browser";
+import type { Page } from "playwright-core";
+import { describeWithBrowser } from "../helpers/browser";
+import { openPage, serveApp, type PageUnderTest, type ServedApp } from "../helpers/page-under-test";
 import { createApp, settingsPagePath } from "../../examples/app";
-import { Message, WebhookDelivery, type Webhook } from "../../src/entities";
+import { Message, type Webhook } from "../../src/entities";
 import type { Webhooks } from "../../src/create-webhooks";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
 import { makeScene, makeUser, makeWebhook, newMessage } from "../helpers/fixtures";
@@ -35,16 +34,14 @@ describeWithBrowser("settings page: delivery chart and failing endpoints", (brow
   let webhooks: Webhooks;
   let healthy: Receiver;
   let broken: Receiver;
-  let server: Server;
+  let served: ServedApp;
   let origin: string;
-  let profileDir: string;
-  let context: BrowserContext;
+  let browserPage: PageUnderTest;
   let page: Page;
   let accountId: number;
   let adminToken: string;
   let crm: Webhook;
   let sink: Webhook;
-  const pageErrors: string[] = [];
   const consoleErrors: string[] = [];
 
   const stats = async (webhook: Webhook) =>
@@ -73,7 +70,6 @@ describeWithBrowser("settings page: delivery chart and failing endpoints", (brow
     sink = await makeWebhook(db.dataSource, accountId, `${broken.url}/sink`, { name: "Analytics sink", subscriptions: ["message_created"] });
     await webhooks.dispatcher.start();
     for (let n = 0; n < 40; n += 1) await db.dataSource.getRepository(Message).save(newMessage(db.dataSource, scene.conversation, { content: `message ${n}` }));
-    const deliveries = db.dataSource.getRepository(WebhookDelivery);
     await eventually(() => allFinished(db.dataSource, 80), 30_000, "all 80 deliveries to finish");
     // Spread them over the day, as a day of traffic would (the chart cuts by creation hour).
     const rows: Array<{ id: string }> = await db.dataSource.query("SELECT id FROM webhook_deliveries ORDER BY created_at, id");
@@ -83,25 +79,19 @@ describeWithBrowser("settings page: delivery chart and failing endpoints", (brow
 
     const host = express();
     host.use(createApp({ dataSource: db.dataSource, webhooks, logger: { debug() {}, info() {}, warn() {}, error() {} } }));
-    server = await new Promise<Server>((resolve) => {
-      const listening = host.listen(0, "127.0.0.1", () => resolve(listening));
-    });
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    served = await serveApp(host);
+    origin = served.origin;
 
-    profileDir = mkdtempSync(path.join(tmpdir(), "settings-chart-chromium-"));
-    context = await chromium.launchPersistentContext(profileDir, { ...browserLaunch(browser), headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 800 } });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(5000);
-    page.on("pageerror", (error) => pageErrors.push(error.message));
+    browserPage = await openPage(browser, "settings-chart", 5000);
+    page = browserPage.page;
     page.on("console", (message) => {
       if (message.type() === "error") consoleErrors.push(message.text());
     });
   });
 
   afterAll(async () => {
-    await context?.close();
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
-    await new Promise((resolve) => server?.close(resolve));
+    await browserPage?.close();
+    await served?.close();
     await webhooks?.close();
     await Promise.all([healthy?.close(), broken?.close()]);
     await db?.drop();
@@ -164,7 +154,7 @@ describeWithBrowser("settings page: delivery chart and failing endpoints", (brow
     await page.getByRole("link", { name: /All webhooks/ }).click();
     await page.getByRole("heading", { name: "Webhooks", exact: true }).waitFor();
     expect(await page.locator("#log-chart").isHidden()).toBe(true);
-    expect(pageErrors).toEqual([]);
+    expect(browserPage.pageErrors).toEqual([]);
     expect(consoleErrors).toEqual([]);
   });
 });

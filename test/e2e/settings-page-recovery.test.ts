@@ -1,12 +1,8 @@
 import "reflect-metadata";
-import { mkdtempSync, rmSync } from "node:fs";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import express from "express";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { browserLaunch, CHROMIUM_ARGS, describeWithBrowser } from "../helpers/browser";
+import type { Page } from "playwright-core";
+import { describeWithBrowser } from "../helpers/browser";
+import { openPage, serveApp, type PageUnderTest, type ServedApp } from "../helpers/page-under-test";
 import { createApp, settingsPagePath } from "../../examples/app";
 import type { Webhooks } from "../../src/create-webhooks";
 import type { Webhook } from "../../src/entities";
@@ -34,15 +30,13 @@ describeWithBrowser("settings page: retry failed deliveries", (browser) => {
   let db: TestDatabase;
   let webhooks: Webhooks;
   let receiver: Receiver;
-  let server: Server;
+  let served: ServedApp;
   let origin: string;
-  let profileDir: string;
-  let context: BrowserContext;
+  let browserPage: PageUnderTest;
   let page: Page;
   let accountId: number;
   let adminToken: string;
   let hook: Webhook;
-  const pageErrors: string[] = [];
 
   beforeAll(async () => {
     db = await createTestDatabase("settings_recovery");
@@ -65,21 +59,15 @@ describeWithBrowser("settings page: retry failed deliveries", (browser) => {
 
     const host = express();
     host.use(createApp({ dataSource: db.dataSource, webhooks, logger: { debug() {}, info() {}, warn() {}, error() {} } }));
-    server = await new Promise<Server>((resolve) => {
-      const listening = host.listen(0, "127.0.0.1", () => resolve(listening));
-    });
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    profileDir = mkdtempSync(path.join(tmpdir(), "settings-recovery-chromium-"));
-    context = await chromium.launchPersistentContext(profileDir, { ...browserLaunch(browser), headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 800 } });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(10_000);
-    page.on("pageerror", (error) => pageErrors.push(error.message));
+    served = await serveApp(host);
+    origin = served.origin;
+    browserPage = await openPage(browser, "settings-recovery", 10_000);
+    page = browserPage.page;
   });
 
   afterAll(async () => {
-    await context?.close();
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
-    await new Promise((resolve) => server?.close(resolve));
+    await browserPage?.close();
+    await served?.close();
     await webhooks?.close();
     await receiver?.close();
     await db?.drop();
@@ -117,6 +105,6 @@ describeWithBrowser("settings page: retry failed deliveries", (browser) => {
     expect(new Set(received.map((request) => request.headers["x-chatwoot-delivery"])).size).toBe(FAILED);
     const [{ n }] = await db.dataSource.query(`SELECT count(*)::int AS n FROM webhook_recoveries WHERE state = 'finished' AND done = $1 AND batches >= 12`, [FAILED]);
     expect(n).toBe(1);
-    expect(pageErrors).toEqual([]);
+    expect(browserPage.pageErrors).toEqual([]);
   });
 });

@@ -1,13 +1,9 @@
 import "reflect-metadata";
-import { mkdtempSync, rmSync } from "node:fs";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import express from "express";
 import request from "supertest";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { browserLaunch, CHROMIUM_ARGS, describeWithBrowser } from "../helpers/browser";
+import type { Page } from "playwright-core";
+import { describeWithBrowser } from "../helpers/browser";
+import { openPage, serveApp, type PageUnderTest, type ServedApp } from "../helpers/page-under-test";
 import { createApp, settingsPagePath } from "../../examples/app";
 import { AgentBot, ChannelApi, Webhook } from "../../src/entities";
 import type { Webhooks } from "../../src/create-webhooks";
@@ -32,10 +28,9 @@ describeWithBrowser("settings page: secret rotation", (browser) => {
   let db: TestDatabase;
   let webhooks: Webhooks;
   let receiver: Receiver;
-  let server: Server;
+  let served: ServedApp;
   let origin: string;
-  let profileDir: string;
-  let context: BrowserContext;
+  let browserPage: PageUnderTest;
   let page: Page;
   let accountId: number;
   let adminId: number;
@@ -43,7 +38,6 @@ describeWithBrowser("settings page: secret rotation", (browser) => {
   let webhookId: number;
   let channelId: number;
   let botId: number;
-  const pageErrors: string[] = [];
   const consoleErrors: string[] = [];
 
   const as = () => ({ api_access_token: adminToken });
@@ -60,10 +54,8 @@ describeWithBrowser("settings page: secret rotation", (browser) => {
     receiver = await startReceiver(() => ({ status: 200 }));
     const host = express();
     host.use(createApp({ dataSource: db.dataSource, webhooks, logger: { debug() {}, info() {}, warn() {}, error() {} } }));
-    server = await new Promise<Server>((resolve) => {
-      const listening = host.listen(0, "127.0.0.1", () => resolve(listening));
-    });
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    served = await serveApp(host);
+    origin = served.origin;
 
     const created = await request(origin).post(`/api/v1/accounts/${accountId}/webhooks`).set(as()).send({ webhook: { url: `${receiver.url}/crm`, name: "CRM" } });
     webhookId = created.body.payload.webhook.id;
@@ -74,11 +66,8 @@ describeWithBrowser("settings page: secret rotation", (browser) => {
     const website = await makeInbox(db.dataSource, accountId, { name: "Website" });
     await request(origin).post(`/api/v1/accounts/${accountId}/inboxes/${website.id}/set_agent_bot`).set(as()).send({ agent_bot: botId }).expect(200);
 
-    profileDir = mkdtempSync(path.join(tmpdir(), "settings-rotation-chromium-"));
-    context = await chromium.launchPersistentContext(profileDir, { ...browserLaunch(browser), headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 800 } });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(5000);
-    page.on("pageerror", (error) => pageErrors.push(error.message));
+    browserPage = await openPage(browser, "settings-rotation", 5000);
+    page = browserPage.page;
     page.on("console", (message) => {
       if (message.type() === "error") consoleErrors.push(message.text());
     });
@@ -92,9 +81,8 @@ describeWithBrowser("settings page: secret rotation", (browser) => {
   });
 
   afterAll(async () => {
-    await context?.close();
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
-    await new Promise((resolve) => server?.close(resolve));
+    await browserPage?.close();
+    await served?.close();
     await webhooks?.close();
     await receiver?.close();
     await db?.drop();
@@ -181,7 +169,7 @@ describeWithBrowser("settings page: secret rotation", (browser) => {
   });
 
   it("logged no page or console errors", () => {
-    expect(pageErrors).toEqual([]);
+    expect(browserPage.pageErrors).toEqual([]);
     expect(consoleErrors.filter((text) => !text.startsWith("Failed to load resource: the server responded with a status of 422"))).toEqual([]);
   });
 });

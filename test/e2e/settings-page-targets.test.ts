@@ -1,13 +1,12 @@
 import "reflect-metadata";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import type { Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import express from "express";
 import request from "supertest";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { browserLaunch, CHROMIUM_ARGS, describeWithBrowser } from "../helpers/browser";
+import type { Page } from "playwright-core";
+import { describeWithBrowser } from "../helpers/browser";
+import { openPage, serveApp, type PageUnderTest, type ServedApp } from "../helpers/page-under-test";
 import { createApp, settingsPagePath } from "../../examples/app";
 import { AgentBot, Inbox, Message } from "../../src/entities";
 import type { Webhooks } from "../../src/create-webhooks";
@@ -36,10 +35,9 @@ describeWithBrowser("settings page: inbox webhooks and agent bots", (browser) =>
   let webhooks: Webhooks;
   let inboxHook: Receiver;
   let botHook: Receiver;
-  let server: Server;
+  let served: ServedApp;
   let origin: string;
-  let profileDir: string;
-  let context: BrowserContext;
+  let browserPage: PageUnderTest;
   let page: Page;
   let accountId: number;
   let adminToken: string;
@@ -47,7 +45,6 @@ describeWithBrowser("settings page: inbox webhooks and agent bots", (browser) =>
   let apiInbox: { id: number; secret: string; hmac_token: string; webhook_url: string };
   let bot: { id: number; secret: string; access_token: string; outgoing_url: string };
   let inboxRoute = true;
-  const pageErrors: string[] = [];
   const consoleErrors: string[] = [];
   const networkErrors: string[] = [];
 
@@ -76,10 +73,8 @@ describeWithBrowser("settings page: inbox webhooks and agent bots", (browser) =>
       res.status(404).json({ error: "Resource could not be found" });
     });
     host.use(createApp({ dataSource: db.dataSource, webhooks, logger: { debug() {}, info() {}, warn() {}, error() {} } }));
-    server = await new Promise<Server>((resolve) => {
-      const listening = host.listen(0, "127.0.0.1", () => resolve(listening));
-    });
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    served = await serveApp(host);
+    origin = served.origin;
 
     // The API inbox through the host's Chatwoot route; the bot through the library's.
     const created = await request(origin)
@@ -110,16 +105,8 @@ describeWithBrowser("settings page: inbox webhooks and agent bots", (browser) =>
     await botHook.waitFor(3);
     await eventually(async () => (await botDeliveries())[0]?.status === "failed", 10000, "the bot delivery to fail after three attempts");
 
-    profileDir = mkdtempSync(path.join(tmpdir(), "settings-targets-chromium-"));
-    context = await chromium.launchPersistentContext(profileDir, {
-      ...browserLaunch(browser),
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1280, height: 800 },
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(5000);
-    page.on("pageerror", (error) => pageErrors.push(error.message));
+    browserPage = await openPage(browser, "settings-targets", 5000);
+    page = browserPage.page;
     page.on("console", (message) => {
       if (message.type() !== "error") return;
       const network = /^Failed to load resource: the server responded with a status of (\d+)/.exec(message.text());
@@ -133,9 +120,8 @@ describeWithBrowser("settings page: inbox webhooks and agent bots", (browser) =>
   });
 
   afterAll(async () => {
-    await context?.close();
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
-    await new Promise((resolve) => server?.close(resolve));
+    await browserPage?.close();
+    await served?.close();
     await webhooks?.close();
     await Promise.all([inboxHook?.close(), botHook?.close()]);
     await db?.drop();
@@ -289,7 +275,7 @@ describeWithBrowser("settings page: inbox webhooks and agent bots", (browser) =>
   });
 
   it("logged no console errors besides the browser's line for the inbox route taken away", () => {
-    expect(pageErrors).toEqual([]);
+    expect(browserPage.pageErrors).toEqual([]);
     expect(consoleErrors).toEqual([]);
     expect(networkErrors).toEqual([`404 /api/v1/accounts/${accountId}/inboxes`]);
   });

@@ -1,7 +1,7 @@
 import express from "express";
 import request from "supertest";
 import type { Webhooks } from "../../src/create-webhooks";
-import { Message, Webhook, WebhookAttempt, WebhookDelivery } from "../../src/entities";
+import { Message, Webhook, WebhookAttempt } from "../../src/entities";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
 import { makeScene, makeWebhook, newMessage } from "../helpers/fixtures";
 import { parseMetrics, sampleValue, type Sample } from "../helpers/metrics-text";
@@ -68,7 +68,6 @@ describe("metrics after real deliveries", () => {
 
     await webhooks.dispatcher.start();
     await db.dataSource.getRepository(Message).save(newMessage(db.dataSource, scene.conversation, { content: "count me" }));
-    const deliveries = db.dataSource.getRepository(WebhookDelivery);
     await eventually(() => allFinished(db.dataSource, 5), 15_000, "all five deliveries to finish");
 
     const samples = await scrape(webhooks);
