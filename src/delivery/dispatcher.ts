@@ -120,7 +120,7 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
 
   const pass = createPass({
     scheduler,
-    fanOut: createFanOut({ dataSource, logger, clock, batchSize: options.batchSize, leaseMs }),
+    fanOut: createFanOut({ dataSource, logger, clock, batchSize: options.batchSize, leaseMs, messageSideEffects: options.messageSideEffects }),
     claims,
     signals,
     prune: createPrune(dataSource, clock, options.retentionMs),

@@ -7,6 +7,7 @@ import { rowsOf } from "./rows";
 import type { Load } from "./scheduler";
 import { DELETE_EVENTS, FAIL_ORPHANED, INSERT_DELIVERIES, LOCK_PENDING_EVENTS, MARK_FANNED_OUT } from "./sql/fan-out";
 import { statementsOf } from "../tables";
+import { APPLY_IN_ORDER } from "./sql/side-effects";
 
 interface EventRow {
   id: string;
@@ -27,6 +28,8 @@ export interface FanOutSettings {
   batchSize: number;
   /** How long rows inserted leased are leased for. */
   leaseMs: number;
+  /** Apply Chatwoot's side effects of the batch's new messages before fanning them out (`messageSideEffects`). */
+  messageSideEffects: boolean;
 }
 
 export interface FanOutResult {
@@ -99,6 +102,10 @@ export function createFanOut(settings: FanOutSettings): FanOut {
     dataSource.transaction(async (manager) => {
       const rows = (await manager.query(sql(LOCK_PENDING_EVENTS), [batchSize])) as EventRow[];
       if (rows.length === 0) return { events: 0, leased: [], unleased: new Set<number>() };
+      // The new messages' side effects first, in order (their events are fanned out in a later
+      // batch), so each message_created is built from the conversation as they leave it.
+      const messages = settings.messageSideEffects ? rows.filter((row) => row.event === "message_created" && row.subject_type === "Message" && row.subject_id !== null) : [];
+      if (messages.length > 0) await manager.query(sql(APPLY_IN_ORDER), [messages.map((row) => row.subject_id)]);
       const now = clock();
       const lease = new Date(now.getTime() + leaseMs);
       const ids = rows.map((row) => String(row.id));

@@ -41,12 +41,17 @@ export class OutboxSubscriber implements EntitySubscriberInterface {
     const subject = subjectOf(event.metadata.target);
     if (!subject) return;
     const entity = event.entity as Record<string, any>;
-    // Chatwoot's side effects on the conversation and contact, after the message's own event (activity messages too).
-    const sideEffects = subject === "Message" && this.context.options.messageSideEffects && entity.id != null ? () => applyMessageSideEffects(event.queryRunner, entity.id) : undefined;
-    if (subject === "Message" && entity.messageType === "activity") return sideEffects && this.record(event.queryRunner, [], sideEffects);
+    // Chatwoot's side effects on the conversation and contact happen after the commit, as its
+    // callbacks do: the dispatcher applies them in the transaction that fans the message's
+    // `message_created` out (see fan-out.ts). An activity message records no event, and its only
+    // side effect (last_activity_at, no event) is applied here, in the saving transaction.
+    if (subject === "Message" && entity.messageType === "activity") {
+      if (!this.context.options.messageSideEffects || entity.id == null) return;
+      return this.record(event.queryRunner, [], () => applyMessageSideEffects(event.queryRunner, entity.id));
+    }
     if (subject === "Inbox" && !this.context.options.inboxEvents) return;
     const name = ({ Message: "message_created", Conversation: "conversation_created", Contact: "contact_created", Inbox: "inbox_created" } as const)[subject];
-    return this.record(event.queryRunner, [{ event: name, subject, entity, data: null }], sideEffects);
+    return this.record(event.queryRunner, [{ event: name, subject, entity, data: null }]);
   }
 
   afterUpdate(event: UpdateEvent<any>): Promise<void> | void {

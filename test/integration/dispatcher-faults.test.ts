@@ -68,7 +68,8 @@ describeWithPostgres("dispatchers under faults (real PostgreSQL)", () => {
     let child: ChildProcess | null = null;
     try {
       const scene = await makeScene(db.dataSource);
-      await makeWebhook(db.dataSource, scene.account.id, receiver.url);
+      // message_created only: the dispatcher process applies the messages' side effects (their contact_updated is not what this counts).
+      await makeWebhook(db.dataSource, scene.account.id, receiver.url, { subscriptions: ["message_created"] });
       receiver.respond(() => ({ status: 200, delayMs: 40 }));
       const contents = await saveMessages(db.dataSource, scene.conversation, 500, "burst");
       child = await startDispatcherProcess(db.url);

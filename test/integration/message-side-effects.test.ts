@@ -57,7 +57,15 @@ describe("side effects of a message (app/models/message.rb)", () => {
     return { ...scene, user, delivered };
   }
 
-  const save = (message: Message, ds: DataSource = db.dataSource) => ds.transaction((manager) => manager.save(Message, message));
+  /**
+   * The host's save, then the dispatcher's pass that fans its message_created out: the side
+   * effects happen there, after the commit (as Chatwoot's after-commit callbacks).
+   */
+  const save = async (message: Message, ds: DataSource = db.dataSource, dispatching: Webhooks = webhooks) => {
+    const saved = await ds.transaction((manager) => manager.save(Message, message));
+    await settle(dispatching);
+    return saved;
+  };
   const conversationRow = (id: number) => db.dataSource.getRepository(Conversation).findOneByOrFail({ id });
   const contactRow = (id: number) => db.dataSource.getRepository(Contact).findOneByOrFail({ id });
 
@@ -227,13 +235,26 @@ describe("side effects of a message (app/models/message.rb)", () => {
     expect(await scene.delivered()).toEqual([]);
   });
 
+  it("happens after the commit, in the pass that fans the message out: the host's save writes only its outbox row", async () => {
+    const scene = await setup();
+    const before = await conversationRow(scene.conversation.id);
+    const message = await db.dataSource.transaction((manager) => manager.save(Message, newMessage(manager, scene.conversation, { content: "Later" })));
+    // Committed, not yet fanned out: the conversation and contact are as they were.
+    expect(await conversationRow(scene.conversation.id)).toEqual(before);
+    expect((await contactRow(scene.contact.id)).lastActivityAt).toBeNull();
+    await settle(webhooks);
+    expect((await conversationRow(scene.conversation.id)).lastActivityAt.getTime()).toBe(message.createdAt.getTime());
+    expect((await contactRow(scene.contact.id)).lastActivityAt).not.toBeNull();
+    expect((await scene.delivered()).map((body) => JSON.parse(body).event)).toEqual(["message_created", "contact_updated"]);
+  });
+
   it("messageSideEffects: false leaves the conversation and contact alone and sends message_created only", async () => {
     await webhooks.close();
     const off = testWebhooks(db.dataSource, { messageSideEffects: false });
     try {
       const scene = await setup({ status: "resolved" });
       const before = await conversationRow(scene.conversation.id);
-      await save(newMessage(db.dataSource, scene.conversation, { content: "Hello?" }));
+      await save(newMessage(db.dataSource, scene.conversation, { content: "Hello?" }), db.dataSource, off);
       expect(await conversationRow(scene.conversation.id)).toEqual(before);
       expect((await contactRow(scene.contact.id)).lastActivityAt).toBeNull();
       await settle(off);
