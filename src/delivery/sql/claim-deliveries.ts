@@ -1,4 +1,5 @@
 import type { Tables } from "../../tables";
+import { earlierPending, oldestNotFannedOut } from "./ordering";
 
 /**
  * Lease due deliveries in one short statement.
@@ -28,12 +29,7 @@ WITH candidates AS (
     AND d.account_id <> ALL($9::int[])
     -- An ordered webhook's delivery waits while an earlier one of its conversation is pending, or
     -- while an earlier event is not fanned out yet (another dispatcher may be inserting its rows).
-    AND (d.ordering_key IS NULL OR (
-      NOT EXISTS (
-        SELECT 1 FROM ${t.webhookDeliveries} p
-        WHERE p.webhook_id = d.webhook_id AND p.ordering_key = d.ordering_key AND p.status = 'pending' AND p.event_id < d.event_id)
-      -- Computed once per statement (an InitPlan), not per row: the oldest event not fanned out.
-      AND d.event_id < (SELECT COALESCE(min(u.id), 9223372036854775807) FROM ${t.webhookEvents} u WHERE u.fanned_out_at IS NULL)))
+    AND (d.ordering_key IS NULL OR (NOT EXISTS (${earlierPending(t, "d")}) AND d.event_id < ${oldestNotFannedOut(t)}))
   ORDER BY d.next_attempt_at
   LIMIT $2 * 4
   FOR UPDATE OF d SKIP LOCKED
@@ -74,9 +70,7 @@ UPDATE ${t.webhookDeliveries} d
 SET locked_until = $3
 FROM ${t.webhooks} w, ${t.webhookEvents} e
 WHERE d.id = $1 AND (d.locked_until IS NULL OR d.locked_until <= $2) AND w.id = d.webhook_id AND e.id = d.event_id AND e.body IS NOT NULL
-  AND NOT EXISTS (
-    SELECT 1 FROM ${t.webhookDeliveries} p
-    WHERE d.ordering_key IS NOT NULL AND p.webhook_id = d.webhook_id AND p.ordering_key = d.ordering_key AND p.status = 'pending' AND p.event_id < d.event_id)
+  AND (d.ordering_key IS NULL OR NOT EXISTS (${earlierPending(t, "d")}))
 RETURNING d.id, d.webhook_id, d.account_id, d.event, d.attempts, d.status, d.next_attempt_at, d.ordering_key, w.url, w.secret, w.previous_secret, w.previous_secret_expires_at, e.body, w.webhook_type AS kind, e.subject_id, e.created_at AS committed_at`;
 
 /** Hand leases back, but only those still ours (same lease end): another dispatcher may hold it by now. */
@@ -91,11 +85,8 @@ export const DELIVERY_STATE = (t: Tables): string => `
 SELECT e.body IS NOT NULL AS has_body, (${WAITING_FOR(t)}) AS waiting_for
 FROM ${t.webhookDeliveries} d JOIN ${t.webhookEvents} e ON e.id = d.event_id WHERE d.id = $1`;
 
-/** The earliest pending delivery an ordered delivery (alias d) waits for: same webhook and key, an earlier event. */
-export const WAITING_FOR = (t: Tables): string => `
-SELECT p.id FROM ${t.webhookDeliveries} p
-WHERE d.ordering_key IS NOT NULL AND p.webhook_id = d.webhook_id AND p.ordering_key = d.ordering_key AND p.status = 'pending' AND p.event_id < d.event_id
-ORDER BY p.event_id LIMIT 1`;
+/** The earliest pending delivery an ordered delivery (alias d) waits for (null for an unordered one). */
+const WAITING_FOR = (t: Tables): string => `${earlierPending(t, "d")} ORDER BY p.event_id LIMIT 1`;
 
 /** Hand back a manual attempt's lease that could not get a slot (any status: manual claims take failed rows too). */
 export const RELEASE_MANUAL = (t: Tables): string => `

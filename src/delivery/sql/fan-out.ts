@@ -1,4 +1,5 @@
 import type { Tables } from "../../tables";
+import { earlierPending, oldestNotFannedOut } from "./ordering";
 
 /** Take the oldest events not yet fanned out; other dispatchers skip the locked ones. */
 export const LOCK_PENDING_EVENTS = (t: Tables): string => `
@@ -45,12 +46,9 @@ WITH keyed AS (
          row_number() OVER (PARTITION BY k.webhook_id ORDER BY k.event_id) <= $4::int - COALESCE(k.busy, 0)
          AND (k.ordering_key IS NULL OR (
            row_number() OVER (PARTITION BY k.webhook_id, k.ordering_key ORDER BY k.event_id) = 1
-           AND NOT EXISTS (
-             SELECT 1 FROM ${t.webhookDeliveries} p
-             WHERE p.webhook_id = k.webhook_id AND p.ordering_key = k.ordering_key AND p.status = 'pending' AND p.event_id < k.event_id)
+           AND NOT EXISTS (${earlierPending(t, "k")})
            -- Earlier events another dispatcher is fanning out right now may hold earlier rows of the key.
-           -- (computed once per statement: the oldest event not fanned out outside this batch).
-           AND k.event_id < (SELECT COALESCE(min(u.id), 9223372036854775807) FROM ${t.webhookEvents} u WHERE u.fanned_out_at IS NULL AND u.id <> ALL($1::bigint[])))) AS webhook_room
+           AND k.event_id < ${oldestNotFannedOut(t, " AND u.id <> ALL($1::bigint[])")})) AS webhook_room
   FROM keyed k
 ), account_room AS (
   -- Counted among the rows their webhook has room for, so rows a full webhook cannot take do not
