@@ -7,6 +7,7 @@ import type { ChangedAttributes, OutboxEventName } from "../types";
 import { changedAttributes } from "./changed-attributes";
 import { firesConversationUpdated } from "./conversation-updated";
 import { applyMessageSideEffects } from "./message-side-effects";
+import { runPrepared } from "./prepared";
 
 type Subject = "Message" | "Conversation" | "Contact" | "Inbox";
 const TABLES = { Message: "messages", Conversation: "conversations", Contact: "contacts", Inbox: "inboxes" } as const;
@@ -130,26 +131,6 @@ async function insertEvents(queryRunner: QueryRunner, events: Recorded[]): Promi
     }
   }
   if (rows.length > 0) await runPrepared(queryRunner, `chatwoot_webhooks_insert_event_${rows.length}`, insertEventsSql(tables, rows.length), rows.flat());
-}
-
-/** What a `pg` client looks like to us: it takes a named statement (parsed once per connection). */
-interface PgClient {
-  query(config: { name: string; text: string; values: unknown[] }): Promise<unknown>;
-  connection: { parsedStatements: object };
-}
-
-/**
- * The host's write path, as a named prepared statement on the saving transaction's own `pg`
- * connection: PostgreSQL parses and plans it once per connection instead of on every save. Any
- * other driver (PGlite) gets the plain query.
- */
-async function runPrepared(queryRunner: QueryRunner, name: string, text: string, values: unknown[]): Promise<void> {
-  const client = (queryRunner as { databaseConnection?: unknown }).databaseConnection as Partial<PgClient> | undefined;
-  if (client && typeof client.query === "function" && typeof client.connection?.parsedStatements === "object") {
-    await client.query({ name, text, values });
-    return;
-  }
-  await queryRunner.query(text, values);
 }
 
 function subjectOf(target: unknown): Subject | null {
