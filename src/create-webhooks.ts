@@ -40,7 +40,11 @@ export interface Webhooks {
   health(): Promise<HealthReport>;
   /** `GET /live` and `GET /ready` (200 or 503, JSON): `app.use("/health", webhooks.healthRouter)`. */
   healthRouter: Router;
-  /** Stop the dispatcher and detach from the DataSource (its saves no longer record events). */
+  /**
+   * Stop the dispatcher and detach from the DataSource: its saves of conversations, contacts and
+   * inboxes no longer record events, and no commit wakes a dispatcher. Messages are still recorded:
+   * the triggers on `messages` belong to the migrations, and only undoing those removes them.
+   */
   close(): Promise<void>;
 }
 

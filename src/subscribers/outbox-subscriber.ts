@@ -10,11 +10,13 @@ import { applyMessageSideEffects } from "./message-side-effects";
 import { runPrepared } from "./prepared";
 
 type Subject = "Message" | "Conversation" | "Contact" | "Inbox";
-const TABLES = { Message: "messages", Conversation: "conversations", Contact: "contacts", Inbox: "inboxes" } as const;
+/** What this subscriber writes rows for: a message's rows are written by its table's triggers. */
+type WrittenSubject = Exclude<Subject, "Message">;
+const TABLES = { Conversation: "conversations", Contact: "contacts", Inbox: "inboxes" } as const;
 
 interface Recorded {
   event: OutboxEventName;
-  subject: Subject;
+  subject: WrittenSubject;
   entity: Record<string, any>;
   data: { changed_attributes: ChangedAttributes } | null;
 }
@@ -22,10 +24,12 @@ interface Recorded {
 /**
  * Records webhook events in the outbox from TypeORM's entity hooks.
  *
- * Every hook writes one row through `event.queryRunner`, inside the caller's transaction when
- * there is one: no HTTP here, and never the global DataSource (it could deadlock a small pool
- * and would not see the uncommitted row). A committed transaction wakes the dispatcher; a rolled
- * back one takes its rows with it.
+ * A conversation, contact or inbox hook writes its rows through `event.queryRunner`, inside the
+ * caller's transaction when there is one: no HTTP here, and never the global DataSource (it could
+ * deadlock a small pool and would not see the uncommitted row). A message's row is already there:
+ * the triggers on `messages` wrote it in the INSERT or UPDATE itself (migration 1796800000000),
+ * so its hooks only take note that the transaction recorded something. A committed transaction
+ * wakes the dispatcher; a rolled back one takes its rows with it.
  */
 export class OutboxSubscriber implements EntitySubscriberInterface {
   /** Query runners with recorded events not yet committed. */
@@ -50,8 +54,10 @@ export class OutboxSubscriber implements EntitySubscriberInterface {
       if (!this.context.options.messageSideEffects || entity.id == null) return;
       return this.record(event.queryRunner, [], () => applyMessageSideEffects(event.queryRunner, entity.id));
     }
+    // The row's trigger has already written message_created, in the INSERT itself.
+    if (subject === "Message") return this.recorded(event.queryRunner);
     if (subject === "Inbox" && !this.context.options.inboxEvents) return;
-    const name = ({ Message: "message_created", Conversation: "conversation_created", Contact: "contact_created", Inbox: "inbox_created" } as const)[subject];
+    const name = ({ Conversation: "conversation_created", Contact: "contact_created", Inbox: "inbox_created" } as const)[subject];
     return this.record(event.queryRunner, [{ event: name, subject, entity, data: null }]);
   }
 
@@ -63,10 +69,13 @@ export class OutboxSubscriber implements EntitySubscriberInterface {
     if (entity.id === undefined || entity.id === null) return;
     const changes = changedAttributes(event.updatedColumns, event.databaseEntity, entity, event.metadata.updateDateColumn);
     if (changes.length === 0) return;
-    const recorded: Recorded[] = [];
     if (subject === "Message") {
-      if (entity.messageType !== "activity") recorded.push({ event: "message_updated", subject, entity, data: null });
-    } else if (subject === "Conversation") {
+      // The row's trigger has already written message_updated, under the same conditions.
+      if (entity.messageType !== "activity") this.recorded(event.queryRunner);
+      return;
+    }
+    const recorded: Recorded[] = [];
+    if (subject === "Conversation") {
       // Chatwoot's order for one save: the status events first, then conversation_updated.
       if (changes.some((change) => "status" in change)) {
         // For agent bots (their listener's own events); no account webhook subscribes to these.
