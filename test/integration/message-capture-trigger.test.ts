@@ -5,6 +5,7 @@
  */
 import type { Webhooks } from "../../src/create-webhooks";
 import { Message, WebhookEvent } from "../../src/entities";
+import { missingSchema } from "../../src/schema-check";
 import { createTestDatabase, type TestDatabase } from "../helpers/database";
 import { makeScene, makeWebhook, newMessage } from "../helpers/fixtures";
 import { startReceiver, type Receiver } from "../helpers/receiver";
@@ -189,5 +190,19 @@ describe("message capture by trigger", () => {
     const saved = await db.dataSource.getRepository(Message).save(newMessage(db.dataSource, scene.conversation, { content: "after close" }));
     expect((await eventsOf(scene)).map((event) => [event.event, event.subjectId])).toEqual([["message_created", saved.id]]);
     webhooks = testWebhooks(db.dataSource);
+  });
+
+  it("stops recording messages when its migration is undone, and the schema check says so", async () => {
+    const scene = await makeScene(db.dataSource);
+    await db.dataSource.undoLastMigration();
+    try {
+      expect(await missingSchema(db.dataSource)).toEqual(["messages trigger webhooks_message_created", "messages trigger webhooks_message_updated"]);
+      const id = await insertRaw(scene, "not recorded");
+      await db.dataSource.query(`UPDATE messages SET content = 'still not recorded' WHERE id = $1`, [id]);
+      expect(await eventsOf(scene)).toEqual([]);
+    } finally {
+      await db.dataSource.runMigrations();
+    }
+    expect(await missingSchema(db.dataSource)).toEqual([]);
   });
 });
