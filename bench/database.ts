@@ -4,6 +4,8 @@ import { randomBytes } from "node:crypto";
 import { Client } from "pg";
 import { DataSource } from "typeorm";
 import { ENTITIES, MIGRATIONS } from "../src";
+import { MESSAGE_CAPTURE_TRIGGERS } from "../src/migrations/1796800000000-capture-messages-by-trigger";
+import { tablesOf } from "../src/tables";
 
 /** A fresh, migrated database for one scenario, dropped at the end. */
 export interface BenchDatabase {
@@ -32,8 +34,11 @@ export function openDataSource(url: string): Promise<DataSource> {
 /** Databases created by this process and not dropped yet (dropped by {@link dropLeftovers} after a crash). */
 const live = new Set<string>();
 
-/** `CREATE DATABASE bench_<scenario>_<random>` and run the library's migrations on it. */
-export async function createBenchDatabase(scenario: string): Promise<BenchDatabase> {
+/**
+ * `CREATE DATABASE bench_<scenario>_<random>` and run the library's migrations on it. The peer's
+ * databases pass `messageCapture: false`: the peer does not pay for the library's triggers.
+ */
+export async function createBenchDatabase(scenario: string, { messageCapture = true } = {}): Promise<BenchDatabase> {
   const name = `bench_${scenario.replace(/[^a-z0-9]/gi, "_").toLowerCase()}_${randomBytes(4).toString("hex")}`;
   await admin(`CREATE DATABASE "${name}"`);
   live.add(name);
@@ -42,6 +47,7 @@ export async function createBenchDatabase(scenario: string): Promise<BenchDataba
   try {
     dataSource = await openDataSource(url);
     await dataSource.runMigrations();
+    if (!messageCapture) await setMessageCapture(dataSource, false);
   } catch (error) {
     await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).catch(() => undefined);
     live.delete(name);
@@ -57,6 +63,17 @@ export async function createBenchDatabase(scenario: string): Promise<BenchDataba
       live.delete(name);
     },
   };
+}
+
+/**
+ * Switch the library's triggers that record message events on or off (`ALTER TABLE … TRIGGER`,
+ * which waits for a lock on `messages`: call it between conditions, untimed, with no dispatcher
+ * running). Conditions without the library turn them off, so they pay nothing for them.
+ */
+export async function setMessageCapture(dataSource: DataSource, enabled: boolean): Promise<void> {
+  const messages = tablesOf(dataSource).messages;
+  const action = enabled ? "ENABLE" : "DISABLE";
+  await dataSource.query(`ALTER TABLE ${messages} ${MESSAGE_CAPTURE_TRIGGERS.map((trigger) => `${action} TRIGGER "${trigger}"`).join(", ")}`);
 }
 
 /**

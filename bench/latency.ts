@@ -53,7 +53,7 @@ async function measure(config: BenchConfig, receiver: ReceiverProcess, sender: S
   const path = sender === "library" ? "/lat/" : "/peer/lat/";
   const tag = sender === "library" ? "lat" : "peer-lat";
   const keyPrefix = sender === "library" ? "latency" : "peer_latency";
-  const db = await createBenchDatabase(sender === "library" ? "latency" : "peer_latency");
+  const db = await createBenchDatabase(sender === "library" ? "latency" : "peer_latency", { messageCapture: sender === "library" });
   try {
     const { dataSource } = db;
     const urls = Array.from({ length: settings.webhooks }, (_, i) => `${receiver.url}${path}${i}`);

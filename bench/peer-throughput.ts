@@ -25,7 +25,7 @@ const SCOPE = "throughput:peer";
 export async function measurePeerThroughput(config: BenchConfig, receiver: ReceiverProcess): Promise<PeerThroughputResult> {
   const settings = config.throughput;
   const total = settings.messages * settings.webhooks;
-  const db = await createBenchDatabase("peer_throughput");
+  const db = await createBenchDatabase("peer_throughput", { messageCapture: false });
   try {
     const { dataSource } = db;
     const urls = Array.from({ length: settings.webhooks }, (_, i) => `${receiver.url}/peer/tp/${i}`);

@@ -1,6 +1,6 @@
 import { createWebhooks, type Webhooks } from "../src";
 import type { BenchConfig } from "./config";
-import { createBenchDatabase } from "./database";
+import { createBenchDatabase, setMessageCapture } from "./database";
 import { waitUntilDrained } from "./drain";
 import { benchLogger, log } from "./progress";
 import type { ReceiverProcess } from "./receiver-client";
@@ -25,8 +25,10 @@ const SCOPE = "save-overhead";
 /**
  * The cost the library adds to the host's write path: the host's message save (its route's
  * transaction) timed one by one, on one DataSource, with the library attached (`createWebhooks`)
- * and detached (`close()`), in interleaved rounds whose order alternates. The account has
- * 3 subscribed webhooks.
+ * and its triggers on `messages` enabled, and detached (`close()`) with those triggers disabled,
+ * in interleaved rounds whose order alternates. The triggers are switched before every
+ * condition (untimed, no dispatcher running), so each condition starts after the same ALTER
+ * TABLE. The account has 3 subscribed webhooks.
  *
  * Main figure: dispatcher off during the "with" saves, because on 2 cores a running dispatcher
  * competes with the saves for CPU, which is not a cost of the write path; the events the saves
@@ -34,7 +36,7 @@ const SCOPE = "save-overhead";
  * second figure has the dispatcher running, as in a host that sends from the same process.
  *
  * The peer's condition (see `peer.ts`) takes its turn in the main rounds: the same save with the
- * library detached, then, after the commit, its event job added to the peer's queue (workers
+ * library detached and its triggers disabled, then, after the commit, its event job added to the peer's queue (workers
  * stopped, as the dispatcher is; its jobs are discarded between rounds, untimed). Each round runs
  * the conditions in a rotated order.
  */
@@ -49,6 +51,8 @@ export async function measureSaveOverhead(config: BenchConfig, receiver: Receive
     const attach = (): Webhooks => createWebhooks({ dataSource, allowPrivateNetwork: true, logger });
 
     let counter = 0;
+    /** The conditions without the library do not pay for its triggers. */
+    const capture = (enabled: boolean) => setMessageCapture(dataSource, enabled);
     const saves = async (count: number, samples?: number[]) => {
       for (let i = 0; i < count; i += 1) {
         const started = performance.now();
@@ -90,6 +94,7 @@ export async function measureSaveOverhead(config: BenchConfig, receiver: Receive
       for (let round = 0; round < count; round += 1) {
         const order = conditions.map((_, i) => conditions[(i + round) % conditions.length]);
         for (const condition of order) {
+          await capture(condition === "with");
           if (condition === "without") {
             await saves(settings.savesPerRound, without);
             continue;
@@ -115,11 +120,14 @@ export async function measureSaveOverhead(config: BenchConfig, receiver: Receive
     let on: Awaited<ReturnType<typeof rounds>>;
     try {
       log(SCOPE, `warming up (${settings.warmupSaves} saves of each kind)`);
+      await capture(false);
       await saves(settings.warmupSaves);
+      await capture(true);
       const warm = attach();
       await saves(settings.warmupSaves);
       await warm.close();
       await drain();
+      await capture(false);
       await peerSaves(settings.warmupSaves, []);
 
       off = await rounds(settings.rounds, false);

@@ -71,23 +71,18 @@ export function saveMessage(dataSource: DataSource, scene: Scene, index: number,
 
 /**
  * A backlog written straight with SQL, for sizes TypeORM saves would take minutes to write:
- * `count` messages spread over the scene's conversations, and one `message_created` outbox event
- * for each (the row the library's subscriber writes), not yet fanned out.
+ * `count` messages spread over the scene's conversations, each with its `message_created` outbox
+ * event (written by the library's trigger on `messages`), not yet fanned out.
  */
 export async function insertBacklog(dataSource: DataSource, scene: Scene, count: number, prefix: string): Promise<void> {
   const chunk = 20_000;
   for (let start = 0; start < count; start += chunk) {
     const size = Math.min(chunk, count - start);
     await dataSource.query(
-      `WITH m AS (
-         INSERT INTO messages (account_id, inbox_id, conversation_id, content, message_type, sender_type, sender_id)
-         SELECT $1, $2, ($3::int[])[1 + (g % cardinality($3::int[]))], $4 || '-' || g, 'outgoing', 'User', $5
-         FROM generate_series($6::int, $7::int) g
-         ORDER BY g
-         RETURNING id, account_id, inbox_id
-       )
-       INSERT INTO webhook_events (account_id, inbox_id, event, subject_type, subject_id)
-       SELECT account_id, inbox_id, 'message_created', 'Message', id FROM m ORDER BY id`,
+      `INSERT INTO messages (account_id, inbox_id, conversation_id, content, message_type, sender_type, sender_id)
+       SELECT $1, $2, ($3::int[])[1 + (g % cardinality($3::int[]))], $4 || '-' || g, 'outgoing', 'User', $5
+       FROM generate_series($6::int, $7::int) g
+       ORDER BY g`,
       [scene.accountId, scene.inboxId, scene.conversationIds, prefix, scene.userId, start, start + size - 1],
     );
   }
