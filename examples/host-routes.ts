@@ -11,8 +11,9 @@ import { createMessage, listMessages, updateMessage } from "./host/messages";
 
 /**
  * The host application's own API, on Chatwoot's paths (mount under `/api/v1`). Each route saves
- * rows through TypeORM and nothing else: webhooks go out because the library's entity subscriber
- * records the change in the same transaction, not because a route asks for it.
+ * rows through TypeORM and nothing else: webhooks go out because the library records the change
+ * in the same transaction (its triggers for messages, its entity subscriber for the rest), not
+ * because a route asks for it.
  *
  * Authentication is per route (not `router.use`), so this router never answers for paths it
  * does not own, such as the library's `/accounts/:account_id/webhooks`.
