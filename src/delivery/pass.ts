@@ -1,7 +1,8 @@
 import type { Claims } from "./claims";
 import type { FanOut } from "./fan-out";
 import type { WorkSignals } from "./loop";
-import type { Scheduler } from "./scheduler";
+import type { LeasedDelivery } from "./claimed-row";
+import type { Load, Scheduler } from "./scheduler";
 
 export interface PassSettings {
   scheduler: Scheduler;
@@ -68,17 +69,37 @@ export function createPass(settings: PassSettings): () => Promise<PassResult> {
       return result(fannedOut, leased, limit, false);
     }
     signals.deliveries = false;
-    // Holding some, the claim gives each webhook only what it has free.
-    const limitedPerWebhook = !scheduler.idle();
     const claimed = await claims.claim(limit, load);
     scheduler.enqueue(claimed);
     // A webhook the claim filled up may have more due. Claim again at once (it is left out now,
     // being full), so one webhook's long backlog cannot keep the others waiting.
     const filled = claimed.some((item) => scheduler.isFull(item.row.webhook_id));
-    // A full claim may have left due deliveries behind, and so may one held per webhook: those
-    // are claimed as its attempts finish.
-    if (claimed.length === limit || limitedPerWebhook || filled) signals.deliveries = true;
+    // A claim that took less than it could, leaving nobody out and taking less than each webhook
+    // and account was allowed, left nothing due behind: no claim until something new comes (a
+    // fan-out's unleased rows, a poll, handed-back leases, an ordered delivery that ended). Any
+    // other claim may have left rows behind: those are claimed as attempts finish.
+    if (claimed.length === limit || filled || mayHaveLeftBehind(claimed, load)) signals.deliveries = true;
     pump();
     return result(fannedOut, leased + claimed.length, limit, filled);
   };
+}
+
+/**
+ * Whether a claim that `load` limited may have left due rows behind: it left out a webhook or an
+ * account at its limit, or gave one as many as it was allowed (slots can grow while the claim
+ * runs, so what the scheduler holds afterwards does not tell).
+ */
+export function mayHaveLeftBehind(claimed: readonly LeasedDelivery[], load: Load): boolean {
+  if (load.full.length > 0 || load.fullAccounts.length > 0) return true;
+  const perWebhook = new Map<number, number>();
+  const perAccount = new Map<number, number>();
+  for (const { row } of claimed) {
+    perWebhook.set(row.webhook_id, (perWebhook.get(row.webhook_id) ?? 0) + 1);
+    perAccount.set(row.account_id, (perAccount.get(row.account_id) ?? 0) + 1);
+  }
+  const webhookHeld = new Map(load.busy.map((id, i) => [id, load.held[i]]));
+  const accountHeld = new Map(load.accounts.map((id, i) => [id, load.accountHeld[i]]));
+  for (const [id, taken] of perWebhook) if (taken >= load.perWebhook - (webhookHeld.get(id) ?? 0)) return true;
+  for (const [id, taken] of perAccount) if (taken >= load.perAccount - (accountHeld.get(id) ?? 0)) return true;
+  return false;
 }
