@@ -1,5 +1,4 @@
 import type { DataSource, EntityManager } from "typeorm";
-import { isEmbeddedDriver } from "../embedded/pglite-driver";
 import type { Logger } from "../options";
 import { buildBodies, type OutboxEvent } from "../payloads";
 import { claimedFromInserted, type InsertedRow, type LeasedDelivery } from "./claimed-row";
@@ -7,7 +6,6 @@ import { rowsOf } from "./rows";
 import type { Load } from "./scheduler";
 import { DELETE_EVENTS, FAIL_ORPHANED, INSERT_DELIVERIES, LOCK_PENDING_EVENTS, MARK_FANNED_OUT } from "./sql/fan-out";
 import { statementsOf } from "../tables";
-import { APPLY_IN_ORDER } from "./sql/side-effects";
 
 interface EventRow {
   id: string;
@@ -68,27 +66,31 @@ const toOutboxEvent = (row: EventRow): OutboxEvent => ({
 export function createFanOut(settings: FanOutSettings): FanOut {
   const { dataSource, logger, clock, batchSize, leaseMs } = settings;
   const sql = statementsOf(dataSource);
-  const options = dataSource.options as { poolSize?: number; extra?: { max?: number }; driver?: unknown };
-  const poolSize = Number(options.poolSize ?? options.extra?.max ?? 10);
-  // Payloads are read from committed rows: through the pool, their queries overlap and an error
-  // cannot spoil the fan-out transaction. With a single session (PGlite, a pool of one or two)
-  // they must share it, each try in a savepoint.
-  const readThroughPool = !isEmbeddedDriver(options.driver) && poolSize >= 3;
 
   /**
-   * The payloads of a batch, built together. Should that fail, each event is built alone, so one
-   * bad event cannot hold up the rest: it gets no body and its deliveries fail.
+   * The payloads of a batch, built in the fan-out's transaction, so they show what the side
+   * effects just did. The quick way builds the whole batch with no savepoint; a failed query
+   * spoils the transaction, so a batch whose build failed is fanned out again the careful way:
+   * the batch in a savepoint, then each event alone in its own, so one bad event cannot hold up
+   * the rest (it gets no body, and its deliveries fail).
    */
-  const buildAll = async (manager: EntityManager, wanted: OutboxEvent[]): Promise<Map<string, string | null>> => {
-    const build = (events: OutboxEvent[]) => (readThroughPool ? buildBodies(dataSource.manager, events) : manager.transaction((inner) => buildBodies(inner, events)));
+  const buildAll = async (manager: EntityManager, wanted: OutboxEvent[], careful: boolean): Promise<Map<string, string | null>> => {
+    if (!careful) {
+      try {
+        return await buildBodies(manager, wanted);
+      } catch (error) {
+        throw new BuildFailed(error as Error);
+      }
+    }
+    const inSavepoint = (events: OutboxEvent[]) => manager.transaction((inner) => buildBodies(inner, events));
     try {
-      return await build(wanted);
+      return await inSavepoint(wanted);
     } catch (error) {
       logger.error({ err: error, events: wanted.length }, "building a batch of payloads failed; building them one by one");
       const bodies = new Map<string, string | null>();
       for (const event of wanted) {
         try {
-          bodies.set(event.id, (await build([event])).get(event.id) ?? null);
+          bodies.set(event.id, (await inSavepoint([event])).get(event.id) ?? null);
         } catch (single) {
           logger.error({ err: single, eventId: event.id, event: event.event }, "could not build this event's payload; its deliveries fail");
           bodies.set(event.id, null);
@@ -98,14 +100,13 @@ export function createFanOut(settings: FanOutSettings): FanOut {
     }
   };
 
-  return (load) =>
+  const fanOut = (load: () => Load, careful: boolean): Promise<FanOutResult> =>
     dataSource.transaction(async (manager) => {
-      const rows = (await manager.query(sql(LOCK_PENDING_EVENTS), [batchSize])) as EventRow[];
+      // The new messages' side effects are applied by the same statement, in order (the events
+      // they record come after this batch), so each message_created is built from the
+      // conversation as they leave it.
+      const rows = (await manager.query(sql(LOCK_PENDING_EVENTS), [batchSize, settings.messageSideEffects])) as EventRow[];
       if (rows.length === 0) return { events: 0, leased: [], unleased: new Set<number>() };
-      // The new messages' side effects first, in order (their events are fanned out in a later
-      // batch), so each message_created is built from the conversation as they leave it.
-      const messages = settings.messageSideEffects ? rows.filter((row) => row.event === "message_created" && row.subject_type === "Message" && row.subject_id !== null) : [];
-      if (messages.length > 0) await manager.query(sql(APPLY_IN_ORDER), [messages.map((row) => row.subject_id)]);
       const now = clock();
       const lease = new Date(now.getTime() + leaseMs);
       const ids = rows.map((row) => String(row.id));
@@ -115,7 +116,7 @@ export function createFanOut(settings: FanOutSettings): FanOut {
       );
       const targeted = new Set(inserted.map((row) => String(row.event_id)));
       const wanted = rows.filter((row) => targeted.has(String(row.id))).map(toOutboxEvent);
-      const bodies = wanted.length > 0 ? await buildAll(manager, wanted) : new Map<string, string | null>();
+      const bodies = wanted.length > 0 ? await buildAll(manager, wanted, careful) : new Map<string, string | null>();
       const targetedIds = ids.filter((id) => targeted.has(id));
       await manager.query(sql(MARK_FANNED_OUT), [targetedIds, targetedIds.map((id) => bodies.get(id) ?? null), now]);
       // Events no webhook wanted are of no further use.
@@ -132,4 +133,21 @@ export function createFanOut(settings: FanOutSettings): FanOut {
       }
       return { events: rows.length, leased, unleased };
     });
+
+  return async (load) => {
+    try {
+      return await fanOut(load, false);
+    } catch (error) {
+      if (!(error instanceof BuildFailed)) throw error;
+      logger.warn({ err: error.cause }, "building a batch of payloads failed; fanning the batch out again with each payload in a savepoint");
+      return fanOut(load, true);
+    }
+  };
+}
+
+/** The quick build of a batch failed: its transaction is rolled back (side effects too) and the batch taken again, carefully. */
+class BuildFailed extends Error {
+  constructor(readonly cause: Error) {
+    super(`building a batch of payloads failed: ${cause.message}`);
+  }
 }

@@ -68,6 +68,18 @@ class IdSet {
   }
 }
 
+/**
+ * Independent loads: side by side on a pooled manager, where they overlap; one after another on a
+ * manager bound to one connection (a transaction, PGlite), which runs one query at a time anyway
+ * and must not be handed a second while the first runs.
+ */
+async function together<T extends unknown[]>(manager: EntityManager, loads: { [K in keyof T]: () => Promise<T[K]> }): Promise<T> {
+  if (manager.queryRunner === undefined) return (await Promise.all(loads.map((load) => load()))) as T;
+  const results: unknown[] = [];
+  for (const load of loads) results.push(await load());
+  return results as T;
+}
+
 const byId = <T extends { id: number }>(rows: T[]): Map<number, T> => new Map(rows.map((row) => [row.id, row]));
 
 /** Rows of `entity` whose id is in `ids`: one `= ANY($1)` query, none for an empty list. */
@@ -144,7 +156,10 @@ export async function loadBatch(manager: EntityManager, events: readonly OutboxE
   // Everything in a payload belongs to its event's account, so accounts load alongside the messages.
   const eventAccountIds = new IdSet();
   for (const event of events) eventAccountIds.add(event.accountId);
-  const [messageRows, accountRows] = await Promise.all([loadByIds(manager, Message, messageIds.list()), loadByIds(manager, Account, eventAccountIds.list())]);
+  const [messageRows, accountRows] = await together<[Message[], Account[]]>(manager, [
+    () => loadByIds(manager, Message, messageIds.list()),
+    () => loadByIds(manager, Account, eventAccountIds.list()),
+  ]);
   const messages = byId(messageRows);
   const accounts = byId(accountRows);
   for (const message of messages.values()) conversationIds.add(message.conversationId);
@@ -178,8 +193,6 @@ export async function loadBatch(manager: EntityManager, events: readonly OutboxE
     }
   }
 
-  // Independent loads run side by side: on a pooled manager they overlap; on one connection
-  // (a transaction, PGlite) they simply queue.
   const lastIds = new IdSet();
   for (const id of lastMessageIds.values()) lastIds.add(id);
   const contactInboxIds = new IdSet();
@@ -193,7 +206,10 @@ export async function loadBatch(manager: EntityManager, events: readonly OutboxE
     agentBotIds.add(conversation.assigneeAgentBotId);
     teamIds.add(conversation.teamId);
   }
-  const [lastMessages, contactInboxRows] = await Promise.all([loadByIds(manager, Message, lastIds.missingFrom(messages)), loadByIds(manager, ContactInbox, contactInboxIds.list())]);
+  const [lastMessages, contactInboxRows] = await together<[Message[], ContactInbox[]]>(manager, [
+    () => loadByIds(manager, Message, lastIds.missingFrom(messages)),
+    () => loadByIds(manager, ContactInbox, contactInboxIds.list()),
+  ]);
   for (const message of lastMessages) messages.set(message.id, message);
   for (const message of messages.values()) {
     inboxIds.add(message.inboxId);
@@ -205,13 +221,13 @@ export async function loadBatch(manager: EntityManager, events: readonly OutboxE
     inboxIds.add(contactInbox.inboxId);
   }
 
-  const [contactRows, userRows, agentBotRows, inboxRows, attachmentRows, teamRows] = await Promise.all([
-    loadByIds(manager, Contact, contactIds.list()),
-    loadByIds(manager, User, userIds.list()),
-    loadByIds(manager, AgentBot, agentBotIds.list()),
-    loadByIds(manager, Inbox, inboxIds.list()),
-    messages.size === 0 ? Promise.resolve([] as Attachment[]) : manager.createQueryBuilder(Attachment, "a").where("a.message_id = ANY(:ids)", { ids: [...messages.keys()] }).orderBy("a.id", "ASC").getMany(),
-    loadByIds(manager, Team, teamIds.list()),
+  const [contactRows, userRows, agentBotRows, inboxRows, attachmentRows, teamRows] = await together<[Contact[], User[], AgentBot[], Inbox[], Attachment[], Team[]]>(manager, [
+    () => loadByIds(manager, Contact, contactIds.list()),
+    () => loadByIds(manager, User, userIds.list()),
+    () => loadByIds(manager, AgentBot, agentBotIds.list()),
+    () => loadByIds(manager, Inbox, inboxIds.list()),
+    () => (messages.size === 0 ? Promise.resolve([]) : manager.createQueryBuilder(Attachment, "a").where("a.message_id = ANY(:ids)", { ids: [...messages.keys()] }).orderBy("a.id", "ASC").getMany()),
+    () => loadByIds(manager, Team, teamIds.list()),
   ]);
   const contacts = byId(contactRows);
   const users = byId(userRows);

@@ -91,6 +91,21 @@ describe("side effects of a message (app/models/message.rb)", () => {
     );
   });
 
+  it("message_created shows the conversation as the side effects leave it (they run before it is dispatched), however old its last activity", async () => {
+    // A day-old last activity: a body built before the side effects would show it.
+    const dayAgo = new Date(Date.now() - 86_400_000);
+    const scene = await setup({ status: "resolved" });
+    await db.dataSource.getRepository(Conversation).update(scene.conversation.id, { lastActivityAt: dayAgo });
+    const message = await save(newMessage(db.dataSource, scene.conversation, { content: "Back again" }));
+
+    const bodies = await scene.delivered();
+    const created = JSON.parse(bodies[0]);
+    expect(created.event).toBe("message_created");
+    expect(created.conversation.last_activity_at).toBe(seconds(message.createdAt));
+    expect(created.conversation.last_activity_at).not.toBe(seconds(dayAgo));
+    expect(created.conversation.status).toBe("open");
+  });
+
   it("the first human reply sets first_reply_created_at and clears waiting_since in one conversation_updated; the second reply fires nothing (valid_first_reply?)", async () => {
     const scene = await setup();
     const before = await conversationRow(scene.conversation.id);

@@ -1,14 +1,22 @@
 import type { Tables } from "../../tables";
 import { earlierPending, oldestNotFannedOut } from "./ordering";
+import { APPLY_IN_ORDER } from "./side-effects";
 
-/** Take the oldest events not yet fanned out; other dispatchers skip the locked ones. */
+/**
+ * Take the oldest events not yet fanned out (other dispatchers skip the locked ones) and, when $2,
+ * apply the side effects of the new messages among them first, in the same statement: later
+ * statements of the fan-out (the payloads) see the conversations as the side effects leave them.
+ */
 export const LOCK_PENDING_EVENTS = (t: Tables): string => `
-SELECT id, account_id, inbox_id, event, subject_type, subject_id, data, created_at
-FROM ${t.webhookEvents}
-WHERE fanned_out_at IS NULL
-ORDER BY id
-LIMIT $1
-FOR UPDATE SKIP LOCKED`;
+WITH locked AS (
+  SELECT id, account_id, inbox_id, event, subject_type, subject_id, data, created_at
+  FROM ${t.webhookEvents}
+  WHERE fanned_out_at IS NULL
+  ORDER BY id
+  LIMIT $1
+  FOR UPDATE SKIP LOCKED
+), applied AS (${APPLY_IN_ORDER(t, "locked", "$2::boolean")})
+SELECT l.* FROM locked l CROSS JOIN applied ORDER BY l.id`;
 
 /**
  * One delivery per (event, webhook) for every enabled webhook subscribed to the event, of all
