@@ -169,6 +169,27 @@ describe("dispatcher edge cases", () => {
     expect(receiver.requests).toHaveLength(0);
   });
 
+  it("an event whose payload cannot be built fails alone: the rest of its batch is delivered", async () => {
+    const webhooks = open();
+    const scene = await makeScene(db.dataSource);
+    await makeWebhook(db.dataSource, scene.account.id, `${receiver.url}/batch`, { subscriptions: ["message_created", "conversation_typing_on"] });
+    await db.dataSource.getRepository(Message).save(newMessage(db.dataSource, scene.conversation, { content: "first" }));
+    // A typing event naming a conversation id out of the integer range: loading it is an SQL
+    // error, which spoils the fan-out's transaction for the whole batch.
+    await db.dataSource.query(
+      `INSERT INTO webhook_events (account_id, inbox_id, event, subject_type, data) VALUES ($1, $2, 'conversation_typing_on', 'Conversation', $3)`,
+      [scene.account.id, scene.inbox.id, JSON.stringify({ conversation_id: 99_999_999_999, user: { type: "User", id: 1 }, is_private: false })],
+    );
+    await db.dataSource.getRepository(Message).save(newMessage(db.dataSource, scene.conversation, { content: "second" }));
+    await webhooks.dispatcher.runOnce();
+
+    const delivered = receiver.requests.filter((request) => request.path === "/batch").map((request) => JSON.parse(request.body).content);
+    expect(delivered.sort()).toEqual(["first", "second"]);
+    const typing = await db.dataSource.getRepository(WebhookDelivery).findOneByOrFail({ event: "conversation_typing_on", accountId: scene.account.id });
+    expect(typing.status).toBe("failed");
+    expect(typing.lastError).toMatch(/no payload could be built/);
+  });
+
   it("at fan-out, leases to a webhook with room even when a full one's rows come first", async () => {
     const scene = await makeScene(db.dataSource);
     const full = await makeWebhook(db.dataSource, scene.account.id, `${receiver.url}/full`, { subscriptions: ["message_created"] });
