@@ -7,15 +7,20 @@ interface PgClient {
 }
 
 /**
- * A statement of the host's write path, as a named prepared statement on the saving
- * transaction's own `pg` connection: PostgreSQL parses and plans it once per connection instead
- * of on every save. Any other driver (PGlite) gets the plain query.
+ * A statement as a named prepared statement on the query runner's own `pg` connection:
+ * PostgreSQL parses and plans it once per connection instead of on every run (the host's write
+ * path, the dispatcher's hot statements in its transactions). Any other driver (PGlite) gets the
+ * plain query. Resolves to the rows.
  */
-export async function runPrepared(queryRunner: QueryRunner, name: string, text: string, values: unknown[]): Promise<void> {
+export async function queryPrepared<T = unknown>(queryRunner: QueryRunner, name: string, text: string, values: unknown[]): Promise<T[]> {
   const client = (queryRunner as { databaseConnection?: unknown }).databaseConnection as Partial<PgClient> | undefined;
   if (client && typeof client.query === "function" && typeof client.connection?.parsedStatements === "object") {
-    await client.query({ name, text, values });
-    return;
+    return ((await client.query({ name, text, values })) as { rows: T[] }).rows;
   }
-  await queryRunner.query(text, values);
+  return (await queryRunner.query(text, values)) as T[];
+}
+
+/** {@link queryPrepared} for a statement whose rows are not wanted. */
+export async function runPrepared(queryRunner: QueryRunner, name: string, text: string, values: unknown[]): Promise<void> {
+  await queryPrepared(queryRunner, name, text, values);
 }
