@@ -1,4 +1,5 @@
-import type { DataSource, EntityManager } from "typeorm";
+import type { DataSource, EntityManager, QueryRunner } from "typeorm";
+import { queryPrepared } from "../subscribers/prepared";
 import type { Logger } from "../options";
 import { buildBodies, type OutboxEvent } from "../payloads";
 import { claimedFromInserted, type InsertedRow, type LeasedDelivery } from "./claimed-row";
@@ -102,23 +103,25 @@ export function createFanOut(settings: FanOutSettings): FanOut {
 
   const fanOut = (load: () => Load, careful: boolean): Promise<FanOutResult> =>
     dataSource.transaction(async (manager) => {
+      // The hot statements as named prepared statements on the transaction's connection.
+      const query = <T>(name: string, text: string, values: unknown[]) => queryPrepared<T>(manager.queryRunner as QueryRunner, `chatwoot_webhooks_${name}`, text, values);
       // The new messages' side effects are applied by the same statement, in order (the events
       // they record come after this batch), so each message_created is built from the
       // conversation as they leave it.
-      const rows = (await manager.query(sql(LOCK_PENDING_EVENTS), [batchSize, settings.messageSideEffects])) as EventRow[];
+      const rows = await query<EventRow>("lock_events", sql(LOCK_PENDING_EVENTS), [batchSize, settings.messageSideEffects]);
       if (rows.length === 0) return { events: 0, leased: [], unleased: new Set<number>() };
       const now = clock();
       const lease = new Date(now.getTime() + leaseMs);
       const ids = rows.map((row) => String(row.id));
       const { perWebhook, busy, held, room, perAccount, accounts, accountHeld } = load();
       const inserted = rowsOf<InsertedRow>(
-        await manager.query(sql(INSERT_DELIVERIES), [ids, now, lease, perWebhook, busy, held, room, perAccount, accounts, accountHeld]),
+        await query("insert_deliveries", sql(INSERT_DELIVERIES), [ids, now, lease, perWebhook, busy, held, room, perAccount, accounts, accountHeld]),
       );
       const targeted = new Set(inserted.map((row) => String(row.event_id)));
       const wanted = rows.filter((row) => targeted.has(String(row.id))).map(toOutboxEvent);
       const bodies = wanted.length > 0 ? await buildAll(manager, wanted, careful) : new Map<string, string | null>();
       const targetedIds = ids.filter((id) => targeted.has(id));
-      await manager.query(sql(MARK_FANNED_OUT), [targetedIds, targetedIds.map((id) => bodies.get(id) ?? null), now]);
+      await query("mark_fanned_out", sql(MARK_FANNED_OUT), [targetedIds, targetedIds.map((id) => bodies.get(id) ?? null), now]);
       // Events no webhook wanted are of no further use.
       if (targetedIds.length < ids.length) await manager.query(sql(DELETE_EVENTS), [ids.filter((id) => !targeted.has(id))]);
       const orphaned = wanted.filter((event) => bodies.get(event.id) == null).map((event) => event.id);
