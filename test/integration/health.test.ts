@@ -31,8 +31,10 @@ describeWithPostgres("health: database, migrations, dispatcher loop, LISTEN", ()
     db = await createTestDatabase("health");
     const target = new URL(db.url);
     proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
-    // Fail fast on a connection that cannot be made, as a host would configure its pool.
-    proxied = await db.open({ url: proxy.through(db.url), connectTimeoutMS: 1000 });
+    // Fail fast on a connection that cannot be made, as a host would configure its pool; still
+    // long enough that a pass waiting for a new connection on the stalled proxy is seen stuck for
+    // seconds, whether it took a pooled connection or had to open one.
+    proxied = await db.open({ url: proxy.through(db.url), connectTimeoutMS: 5000 });
     receiver = await startReceiver();
     webhooks = testWebhooks(proxied, { health: { stuckAfterMs: 500, timeoutMs: 300 } });
     app = express();
