@@ -44,6 +44,10 @@ export function createAttempts(options: ResolvedOptions, logger: Logger): Attemp
   const http: AxiosInstance = axios.create({
     httpAgent: options.httpAgent ?? guard?.httpAgent,
     httpsAgent: options.httpsAgent ?? guard?.httpsAgent,
+    // Node's HTTP transport, named once rather than looked up per request; the response is read
+    // as a stream (send.ts), so there is nothing for a response transform to do.
+    adapter: "http",
+    transformResponse: [],
   });
   const policy = { schedule: options.retrySchedule, botSchedule: options.botRetrySchedule, jitter: options.retryJitter, random: options.random };
 

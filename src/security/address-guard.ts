@@ -125,6 +125,10 @@ export function createAddressGuard(opts: AddressGuardOptions): AddressGuard {
   const lookup = guardLookup(policy, opts.lookup);
   const agentOptions = {
     keepAlive: opts.keepAlive ?? true,
+    // axios sets TCP keep-alive to 60 s on every request's socket and the agent sets its own
+    // interval whenever a socket goes back to the pool: with the same 60 s, neither has to make
+    // the system call again (with Node's default of 1 s, two per request).
+    keepAliveMsecs: 60_000,
     ...(opts.maxSockets !== undefined ? { maxSockets: opts.maxSockets } : {}),
     ...(opts.maxTotalSockets !== undefined ? { maxTotalSockets: opts.maxTotalSockets } : {}),
     ...(opts.maxFreeSockets !== undefined ? { maxFreeSockets: opts.maxFreeSockets } : {}),
