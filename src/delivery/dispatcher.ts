@@ -8,6 +8,7 @@ import type { ClaimedRow } from "./claimed-row";
 import { createClaims } from "./claims";
 import { emitSafely } from "./emit-safely";
 import { createFanOut } from "./fan-out";
+import { createFanOutRunner, fanOutConcurrency } from "./fan-out-runner";
 import { createCommitWaker, createLoop, createWaker, type WorkSignals } from "./loop";
 import { createNotifier, type Notifier } from "./notifier";
 import { createOutcomeRecorder } from "./outcome-recorder";
@@ -118,15 +119,29 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
     }
   };
 
+  const reportPassError = (error: Error) => {
+    logger.error({ err: error }, "webhook dispatcher pass failed; retrying");
+    emitSafely(events, logger, "dispatcher.error", error);
+  };
+  const fanOuts = createFanOutRunner({
+    fanOut: createFanOut({ dataSource, logger, clock, batchSize: options.batchSize, leaseMs, messageSideEffects: options.messageSideEffects }),
+    scheduler,
+    claims,
+    signals,
+    pump,
+    concurrency: fanOutConcurrency(dataSource),
+    batchSize: options.batchSize,
+    wakeLoop: () => waker.wake(),
+    onError: reportPassError,
+  });
   const pass = createPass({
     scheduler,
-    fanOut: createFanOut({ dataSource, logger, clock, batchSize: options.batchSize, leaseMs, messageSideEffects: options.messageSideEffects }),
+    fanOuts,
     claims,
     signals,
     prune: createPrune(dataSource, clock, options.retentionMs),
     pump,
     unwritten: () => recorder.size(),
-    batchSize: options.batchSize,
     concurrency: options.concurrency,
   });
 
@@ -146,16 +161,14 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
     waker,
     pollIntervalMs: options.pollIntervalMs,
     onPoll: () => claims.forget(),
-    onError: (error) => {
-      logger.error({ err: error }, "webhook dispatcher pass failed; retrying");
-      emitSafely(events, logger, "dispatcher.error", error);
-    },
+    onError: reportPassError,
   });
 
   return {
     async start() {
       if (loop.running()) return;
       shutdown = shutdownController();
+      fanOuts.resume();
       signals.events = true;
       signals.deliveries = true;
       // LISTEN connects in the background; until it does, the poll finds the work.
@@ -169,7 +182,9 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
     async stop(timeoutMs = 10_000) {
       commits.cancel();
       if (!loop.live()) return;
+      fanOuts.stop();
       await loop.stop();
+      await fanOuts.settled();
       await claims.release(scheduler.drain());
       if (active.size > 0) {
         let timer: NodeJS.Timeout | undefined;
@@ -224,7 +239,7 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
     async runOnce() {
       signals.events = true;
       signals.deliveries = true;
-      const { fannedOut, claimed } = await pass();
+      const { fannedOut, claimed } = await pass({ waitForFanOuts: true });
       while (!scheduler.idle()) {
         await Promise.allSettled([...active]);
         if (shutdown.signal.aborted) await claims.release(scheduler.drain()); // stopped meanwhile: nothing more starts

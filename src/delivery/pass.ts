@@ -1,12 +1,13 @@
 import type { Claims } from "./claims";
-import type { FanOut } from "./fan-out";
+import type { FanOutRunner } from "./fan-out-runner";
 import type { WorkSignals } from "./loop";
 import type { LeasedDelivery } from "./claimed-row";
 import type { Load, Scheduler } from "./scheduler";
 
 export interface PassSettings {
   scheduler: Scheduler;
-  fanOut: FanOut;
+  /** Fan-outs run beside the pass (see fan-out-runner.ts); the pass starts them. */
+  fanOuts: FanOutRunner;
   claims: Claims;
   signals: WorkSignals;
   /** Housekeeping; does its own timing. */
@@ -15,49 +16,52 @@ export interface PassSettings {
   pump: () => void;
   /** Attempt results not yet written; claims wait while this reaches `concurrency`. */
   unwritten: () => number;
-  batchSize: number;
   concurrency: number;
 }
 
 export interface PassResult {
-  /** Events fanned out. */
+  /** Events fanned out (only counted when the pass waited for its fan-outs). */
   fannedOut: number;
-  /** Deliveries leased by this pass: at fan-out, then by the claim. */
+  /** Deliveries leased by this pass's claim (and by its fan-outs, when it waited for them). */
   claimed: number;
   /** Known work is left that the next pass can take at once: go again rather than sleep. */
   more: boolean;
 }
 
-/**
- * One pass of the dispatcher: prune when due, fan out new events (rows for webhooks with room
- * come back leased and start at once), then claim due deliveries if there is room for them.
- */
-export function createPass(settings: PassSettings): () => Promise<PassResult> {
-  const { scheduler, fanOut, claims, signals, pump, batchSize, concurrency } = settings;
+export interface PassOptions {
+  /**
+   * Wait for the fan-outs before claiming (runOnce: one pass does all it can, and rows fan-out
+   * could not lease are claimed in it). The loop does not wait: its fan-outs run beside it.
+   */
+  waitForFanOuts: boolean;
+}
 
-  /** Go again at once when events wait, or when this pass leased all it could and room is free. */
+/**
+ * One pass of the dispatcher: prune when due, start fan-outs of new events (rows for webhooks
+ * with room come back leased and start at once), then claim due deliveries if there is room.
+ */
+export function createPass(settings: PassSettings): (options?: PassOptions) => Promise<PassResult> {
+  const { scheduler, fanOuts, claims, signals, pump, concurrency } = settings;
+
+  /** Go again at once when this pass leased all it could and room is free. */
   const result = (fannedOut: number, claimed: number, limit: number, filled: boolean): PassResult => ({
     fannedOut,
     claimed,
-    more: signals.events || ((claimed === limit || filled) && claimed > 0 && scheduler.roomForClaim()),
+    more: (claimed === limit || filled) && claimed > 0 && scheduler.roomForClaim(),
   });
 
-  return async () => {
+  return async (options = { waitForFanOuts: false }) => {
     await settings.prune();
     let fannedOut = 0;
     let leased = 0;
-    if (signals.events) {
-      signals.events = false;
-      const fanned = await fanOut(scheduler.load);
-      fannedOut = fanned.events;
-      // A full batch: more events may wait.
-      if (fannedOut === batchSize) signals.events = true;
-      if (fanned.unleased.size > 0) signals.deliveries = true;
-      scheduler.enqueue(fanned.leased);
-      // Waiting rows for a webhook with room are worth a claim at once.
-      if ([...fanned.unleased].some((id) => !scheduler.isFull(id))) claims.forget();
-      leased = fanned.leased.length;
-      pump();
+    fanOuts.kick();
+    if (options.waitForFanOuts) {
+      fanOuts.take();
+      await fanOuts.settled();
+      const taken = fanOuts.take();
+      if (taken.error) throw taken.error;
+      fannedOut = taken.fannedOut;
+      leased = taken.leased;
     }
 
     const limit = scheduler.claimSize();
