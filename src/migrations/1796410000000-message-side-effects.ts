@@ -50,7 +50,7 @@ export class MessageSideEffects1796410000000 implements MigrationInterface {
  * Times written here are the clock's (`clock_timestamp()`), as Chatwoot writes them after the
  * commit; the message's own `created_at` is the transaction's.
  */
-const SIDE_EFFECTS_FUNCTION = `
+export const SIDE_EFFECTS_FUNCTION = `
 CREATE FUNCTION "webhooks_message_side_effects"(p_message_id integer) RETURNS void
 LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
 DECLARE

@@ -274,6 +274,28 @@ describe("side effects of a message (app/models/message.rb)", () => {
     expect((await scene.delivered()).map((body) => JSON.parse(body).event)).toEqual(["message_created", "contact_updated"]);
   });
 
+  it("does not hold up the host: while a fan-out's side effects hold a conversation and its contact, the host still saves messages and conversations that refer to them", async () => {
+    const scene = await setup();
+    const message = await db.dataSource.transaction((manager) => manager.save(Message, newMessage(db.dataSource, scene.conversation, { content: "first" })));
+    const fanOut = db.dataSource.createQueryRunner();
+    await fanOut.connect();
+    try {
+      await fanOut.startTransaction();
+      // What the fan-out's locking statement does for this message, left uncommitted.
+      await fanOut.query(`SELECT webhooks_message_side_effects($1)`, [message.id]);
+      // The host's writes take FOR KEY SHARE on the rows they refer to: that must not wait.
+      await db.dataSource.transaction(async (manager) => {
+        await manager.query(`SET LOCAL lock_timeout = '500ms'`);
+        await manager.save(Message, newMessage(db.dataSource, scene.conversation, { content: "second" }));
+        await manager.save(Conversation, { accountId: scene.account.id, inboxId: scene.inbox.id, contactId: scene.contact.id, displayId: 9_000 + path });
+      });
+      await fanOut.commitTransaction();
+    } finally {
+      if (fanOut.isTransactionActive) await fanOut.rollbackTransaction();
+      await fanOut.release();
+    }
+  });
+
   it("messageSideEffects: false leaves the conversation and contact alone and sends message_created only", async () => {
     await webhooks.close();
     const off = testWebhooks(db.dataSource, { messageSideEffects: false });
