@@ -163,7 +163,14 @@ export function createOutcomeRecorder(settings: RecorderSettings): OutcomeRecord
       return new Promise<void>((resolve) => {
         queue.push({ attempt, done: resolve });
         if (queue.length >= MAX_BATCH) void flushNow();
-        else if (!timer && !writing) timer = setTimeout(() => void flushNow(), LINGER_MS);
+        else if (attempt.orderingKey !== null && attempt.deliveryStatus !== "pending") {
+          // The next delivery of its conversation waits for this write: no linger, only what
+          // finishes in the same turn of the event loop joins the batch.
+          if (!writing) {
+            if (timer) clearTimeout(timer);
+            timer = setTimeout(() => void flushNow(), 0);
+          }
+        } else if (!timer && !writing) timer = setTimeout(() => void flushNow(), LINGER_MS);
       });
     },
     async flush(timeoutMs = Infinity) {
