@@ -30,6 +30,11 @@ export type InsertedRow = Omit<ClaimedRow, "attempts" | "status" | "next_attempt
 export interface LeasedDelivery {
   row: ClaimedRow;
   lease: Date;
+  /**
+   * For a row fan-out hands on before its transaction has committed (see fan-out.ts): whether it
+   * did. Its outcome is recorded only once this is true; a rolled-back row does not exist.
+   */
+  committed?: Promise<boolean>;
 }
 
 /** A row fan-out inserted leased, as a claim would have returned it: first attempt, due `now`. */

@@ -4,7 +4,7 @@ import type { AttemptTrigger } from "../types";
 import { TooManyRequestsError } from "../errors";
 import { createAttempts } from "./attempts";
 import type { Dispatcher } from "./dispatcher-types";
-import type { ClaimedRow } from "./claimed-row";
+import type { ClaimedRow, LeasedDelivery } from "./claimed-row";
 import { createClaims } from "./claims";
 import { emitSafely } from "./emit-safely";
 import { createFanOut } from "./fan-out";
@@ -76,10 +76,16 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
   };
 
   /** Run one attempt the scheduler started; its slot frees when the receiver has answered. */
-  const launch = (row: ClaimedRow): void => {
+  const launch = ({ row, committed }: LeasedDelivery): void => {
     let how: Finished | undefined;
     const task: Promise<void> = attempt(row, "scheduled")
-      .then((record) => {
+      .then(async (record) => {
+        // Sent before its fan-out committed: a row that was rolled back has nothing to record
+        // (its event is fanned out again, with the same delivery id).
+        if (committed && !(await committed)) {
+          logger.debug({ deliveryId: row.id }, "attempt not recorded: its fan-out was rolled back");
+          return;
+        }
         // Cut short by stop(): not the receiver's fault, so not recorded; the lease lets it be tried again.
         if (shutdown.signal.aborted && !record.ok) return;
         // Out of file descriptors here: nothing was sent, so nothing is counted; the lease runs
@@ -112,7 +118,7 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
     manual.serve();
     if (shutdown.signal.aborted) return;
     const { start, stale } = scheduler.next(clock().getTime());
-    for (const item of start) launch(item.row);
+    for (const item of start) launch(item);
     if (stale.length > 0) {
       signals.deliveries = true;
       void claims.release(stale).then(() => claims.forget());
@@ -181,8 +187,10 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
 
     async stop(timeoutMs = 10_000) {
       commits.cancel();
-      if (!loop.live()) return;
+      // Fan-outs may run without the loop (runOnce, or a retry after a failed one).
       fanOuts.stop();
+      await fanOuts.settled();
+      if (!loop.live()) return;
       await loop.stop();
       await fanOuts.settled();
       await claims.release(scheduler.drain());

@@ -23,8 +23,8 @@ export interface FanOutRunnerSettings {
 }
 
 export interface FanOutRunner {
-  /** Start fan-outs while events may wait and fewer than `concurrency` run. */
-  kick(): void;
+  /** Start fan-outs while events may wait and fewer than `concurrency` run; `now` ignores the backoff after a failure (runOnce). */
+  kick(now?: boolean): void;
   /** Resolves once no fan-out runs, including those started meanwhile. */
   settled(): Promise<void>;
   /** Events fanned out and deliveries leased by fan-outs since the last call, and the first fan-out error since then, if any. */
@@ -57,17 +57,19 @@ export function createFanOutRunner(settings: FanOutRunnerSettings): FanOutRunner
 
   const runOne = async (): Promise<void> => {
     try {
-      const fanned = await fanOut(scheduler.load);
+      // What fan-out leased starts before its transaction commits (see fan-out.ts).
+      const fanned = await fanOut(scheduler.load, (rows) => {
+        scheduler.enqueue(rows);
+        pump();
+      });
       failures = 0;
       fannedOut += fanned.events;
       leased += fanned.leased.length;
       // A full batch: more events may wait.
       if (fanned.events === batchSize) signals.events = true;
       if (fanned.unleased.size > 0) signals.deliveries = true;
-      scheduler.enqueue(fanned.leased);
       // Waiting rows for a webhook with room are worth a claim at once.
       if ([...fanned.unleased].some((id) => !scheduler.isFull(id))) claims.forget();
-      pump();
       if (fanned.unleased.size > 0) settings.wakeLoop();
     } catch (error) {
       failures += 1;
@@ -78,7 +80,8 @@ export function createFanOutRunner(settings: FanOutRunnerSettings): FanOutRunner
     }
   };
 
-  const kick = (): void => {
+  const kick = (now = false): void => {
+    if (now) pausedUntil = 0;
     while (!stopped && signals.events && running.size < concurrency) {
       const wait = pausedUntil - performance.now();
       if (wait > 0) {

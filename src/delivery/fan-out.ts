@@ -34,7 +34,7 @@ export interface FanOutSettings {
 export interface FanOutResult {
   /** Events taken (a full batch means more may wait). */
   events: number;
-  /** Deliveries inserted leased to this dispatcher, with their bodies: to be sent now, no claim needed. */
+  /** Deliveries inserted leased to this dispatcher, with their bodies (already handed to `sendNow`). */
   leased: LeasedDelivery[];
   /** Webhooks that got deliveries this dispatcher had no room for: they wait for a claim. */
   unleased: Set<number>;
@@ -42,9 +42,11 @@ export interface FanOutResult {
 
 /**
  * Fan a batch of events out to deliveries. `load` tells what this dispatcher has room for; it is
- * read once the events are locked, so attempts that finished meanwhile count as room.
+ * read once the events are locked, so attempts that finished meanwhile count as room. `sendNow`
+ * gets the rows inserted leased as soon as their bodies are built, before the transaction
+ * writes the bodies and commits, each with a promise of whether it committed.
  */
-export type FanOut = (load: () => Load) => Promise<FanOutResult>;
+export type FanOut = (load: () => Load, sendNow: (leased: LeasedDelivery[]) => void) => Promise<FanOutResult>;
 
 const toOutboxEvent = (row: EventRow): OutboxEvent => ({
   id: String(row.id),
@@ -101,8 +103,10 @@ export function createFanOut(settings: FanOutSettings): FanOut {
     }
   };
 
-  const fanOut = (load: () => Load, careful: boolean): Promise<FanOutResult> =>
-    dataSource.transaction(async (manager) => {
+  const fanOut = (load: () => Load, sendNow: (leased: LeasedDelivery[]) => void, careful: boolean): Promise<FanOutResult> => {
+    let settle: (committed: boolean) => void = () => undefined;
+    const committed = new Promise<boolean>((resolve) => (settle = resolve));
+    const transaction = dataSource.transaction(async (manager) => {
       // The hot statements as named prepared statements on the transaction's connection.
       const query = <T>(name: string, text: string, values: unknown[]) => queryPrepared<T>(manager.queryRunner as QueryRunner, `chatwoot_webhooks_${name}`, text, values);
       // The new messages' side effects are applied by the same statement, in order (the events
@@ -120,30 +124,46 @@ export function createFanOut(settings: FanOutSettings): FanOut {
       const targeted = new Set(inserted.map((row) => String(row.event_id)));
       const wanted = rows.filter((row) => targeted.has(String(row.id))).map(toOutboxEvent);
       const bodies = wanted.length > 0 ? await buildAll(manager, wanted, careful) : new Map<string, string | null>();
+      const leased: LeasedDelivery[] = [];
+      const unleased = new Set<number>();
+      for (const row of inserted) {
+        const body = bodies.get(String(row.event_id)) ?? null;
+        if (body === null) continue;
+        if (row.leased) leased.push({ lease, row: claimedFromInserted(row, body, now), committed });
+        else unleased.add(row.webhook_id);
+      }
+      // Sent while the rest of the transaction runs: freezing the bodies and the commit are not
+      // on the way to the first byte. Should the commit fail, the batch is fanned out again with
+      // the same delivery ids (see INSERT_DELIVERIES), so a receiver can drop the repeat, and
+      // nothing is recorded for the rows that never existed.
+      if (leased.length > 0) sendNow(leased);
       const targetedIds = ids.filter((id) => targeted.has(id));
       await query("mark_fanned_out", sql(MARK_FANNED_OUT), [targetedIds, targetedIds.map((id) => bodies.get(id) ?? null), now]);
       // Events no webhook wanted are of no further use.
       if (targetedIds.length < ids.length) await manager.query(sql(DELETE_EVENTS), [ids.filter((id) => !targeted.has(id))]);
       const orphaned = wanted.filter((event) => bodies.get(event.id) == null).map((event) => event.id);
       if (orphaned.length > 0) await manager.query(sql(FAIL_ORPHANED), [orphaned, now]);
-      const leased: LeasedDelivery[] = [];
-      const unleased = new Set<number>();
-      for (const row of inserted) {
-        const body = bodies.get(String(row.event_id)) ?? null;
-        if (body === null) continue;
-        if (row.leased) leased.push({ lease, row: claimedFromInserted(row, body, now) });
-        else unleased.add(row.webhook_id);
-      }
       return { events: rows.length, leased, unleased };
     });
+    return transaction.then(
+      (result) => {
+        settle(true);
+        return result;
+      },
+      (error: unknown) => {
+        settle(false);
+        throw error;
+      },
+    );
+  };
 
-  return async (load) => {
+  return async (load, sendNow) => {
     try {
-      return await fanOut(load, false);
+      return await fanOut(load, sendNow, false);
     } catch (error) {
       if (!(error instanceof BuildFailed)) throw error;
       logger.warn({ err: error.cause }, "building a batch of payloads failed; fanning the batch out again with each payload in a savepoint");
-      return fanOut(load, true);
+      return fanOut(load, sendNow, true);
     }
   };
 }

@@ -54,7 +54,7 @@ export function createPass(settings: PassSettings): (options?: PassOptions) => P
     await settings.prune();
     let fannedOut = 0;
     let leased = 0;
-    fanOuts.kick();
+    fanOuts.kick(options.waitForFanOuts);
     if (options.waitForFanOuts) {
       fanOuts.take();
       await fanOuts.settled();

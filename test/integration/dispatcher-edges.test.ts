@@ -169,6 +169,43 @@ describe("dispatcher edge cases", () => {
     expect(receiver.requests).toHaveLength(0);
   });
 
+  it("sends a fan-out's deliveries before its commit; one that then fails to commit is redone with the same delivery id, and only the committed attempt is recorded", async () => {
+    const webhooks = open();
+    const scene = await makeScene(db.dataSource);
+    const webhook = await makeWebhook(db.dataSource, scene.account.id, `${receiver.url}/early`, { subscriptions: ["message_created"] });
+    // The first time fan-out freezes a body (after the deliveries were handed on to be sent), fail
+    // (a sequence, since the failed transaction takes everything else it wrote with it).
+    await db.dataSource.query(`CREATE SEQUENCE edge_fail_once`);
+    await db.dataSource.query(`
+      CREATE FUNCTION edge_fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF nextval('edge_fail_once') = 1 THEN RAISE EXCEPTION 'the fan-out fails after sending'; END IF;
+        RETURN NEW;
+      END $$`);
+    await db.dataSource.query(`CREATE TRIGGER edge_fail_once BEFORE UPDATE OF body ON webhook_events FOR EACH ROW EXECUTE FUNCTION edge_fail_once()`);
+    try {
+      await db.dataSource.getRepository(Message).save(newMessage(db.dataSource, scene.conversation, { content: "sent early" }));
+      await expect(webhooks.dispatcher.runOnce()).rejects.toThrow(/the fan-out fails after sending/);
+      await eventually(() => receiver.requests.length === 1, 5000, "the early request");
+      expect(await db.dataSource.getRepository(WebhookDelivery).countBy({ webhookId: webhook.id })).toBe(0);
+
+      await webhooks.dispatcher.runOnce();
+      await eventually(() => receiver.requests.length === 2, 5000, "the request of the fan-out done again");
+      const requests = receiver.requests.filter((request) => request.path === "/early");
+      expect(requests[1].headers["x-chatwoot-delivery"]).toBe(requests[0].headers["x-chatwoot-delivery"]);
+      expect(requests[1].headers["webhook-id"]).toBe(requests[0].headers["webhook-id"]);
+      expect(JSON.parse(requests[1].body).content).toBe("sent early");
+      const delivery = await db.dataSource.getRepository(WebhookDelivery).findOneByOrFail({ webhookId: webhook.id });
+      expect(delivery.id).toBe(requests[0].headers["x-chatwoot-delivery"]);
+      expect(delivery.status).toBe("succeeded");
+      expect(await db.dataSource.getRepository(WebhookAttempt).countBy({ deliveryId: delivery.id })).toBe(1);
+    } finally {
+      await db.dataSource.query(`DROP TRIGGER edge_fail_once ON webhook_events`);
+      await db.dataSource.query(`DROP FUNCTION edge_fail_once()`);
+      await db.dataSource.query(`DROP SEQUENCE edge_fail_once`);
+    }
+  });
+
   it("an event whose payload cannot be built fails alone: the rest of its batch is delivered", async () => {
     const webhooks = open();
     const scene = await makeScene(db.dataSource);

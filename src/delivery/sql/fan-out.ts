@@ -19,6 +19,15 @@ WITH locked AS (
 SELECT l.* FROM locked l CROSS JOIN applied ORDER BY l.id`;
 
 /**
+ * A delivery's id: the same whenever its (event, webhook) is fanned out, so a fan-out that sent
+ * its leased rows and then failed to commit is redone with the ids already sent, and receivers
+ * can drop the repeat by `X-Chatwoot-Delivery` / `webhook-id`. A name-based (MD5, version 3)
+ * UUID; (event_id, webhook_id) is unique, so the id is too.
+ */
+const DELIVERY_ID = (event: string, webhook: string): string =>
+  `overlay(overlay(md5('chatwoot-webhooks delivery ' || ${event} || ' ' || ${webhook}) placing '3' from 13) placing '8' from 17)::uuid`;
+
+/**
  * One delivery per (event, webhook) for every enabled webhook subscribed to the event, of all
  * three kinds: an account webhook (`webhook_type` 0) with an inbox only gets that inbox's events,
  * and account-wide events (contacts) reach all; an API inbox (1) and an agent bot's connection to
@@ -70,7 +79,7 @@ WITH keyed AS (
   FROM account_room a
 ), inserted AS (
   INSERT INTO ${t.webhookDeliveries} (id, event_id, webhook_id, account_id, event, status, next_attempt_at, locked_until, ordering_key)
-  SELECT gen_random_uuid(), l.event_id, l.webhook_id, l.account_id, l.event, 'pending', $2, CASE WHEN l.leased THEN $3::timestamptz END, l.ordering_key
+  SELECT ${DELIVERY_ID("l.event_id", "l.webhook_id")}, l.event_id, l.webhook_id, l.account_id, l.event, 'pending', $2, CASE WHEN l.leased THEN $3::timestamptz END, l.ordering_key
   FROM leasing l
   ON CONFLICT (event_id, webhook_id) DO NOTHING
   RETURNING id, event_id, webhook_id, account_id, event, locked_until IS NOT NULL AS leased, ordering_key
