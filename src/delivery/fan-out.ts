@@ -62,9 +62,10 @@ const toOutboxEvent = (row: EventRow): OutboxEvent => ({
 /**
  * Fan-out, in one short transaction: lock a batch of pending events, insert one delivery per
  * (event, webhook), build each wanted event's payload once and freeze it on the event. Deliveries
- * for webhooks with room here are inserted already leased to this dispatcher and come back to be
- * sent straight away (no claim round trip); the rest wait for a claim. Events no webhook wanted
- * are deleted; deliveries of an event whose payload could not be built fail.
+ * for webhooks with room here are inserted already leased to this dispatcher and handed on to be
+ * sent as soon as their payloads are built, before the transaction commits (no claim round trip);
+ * the rest wait for a claim. Events no webhook wanted are deleted; deliveries of an event whose
+ * payload could not be built fail.
  */
 export function createFanOut(settings: FanOutSettings): FanOut {
   const { dataSource, logger, clock, batchSize, leaseMs } = settings;
