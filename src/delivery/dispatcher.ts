@@ -15,8 +15,8 @@ import { createOutcomeRecorder } from "./outcome-recorder";
 import { createPass } from "./pass";
 import { createPrune } from "./prune";
 import { createManualSlots } from "./manual-slots";
-import { isLocalFault } from "./send";
 import { createScheduler, type Finished } from "./scheduler";
+import { worthRecording } from "./worth-recording";
 import { STATS } from "./sql/stats";
 import { statement, tablesOf } from "../tables";
 
@@ -76,25 +76,12 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
   };
 
   /** Run one attempt the scheduler started; its slot frees when the receiver has answered. */
-  const launch = ({ row, committed }: LeasedDelivery): void => {
+  const launch = (item: LeasedDelivery): void => {
+    const { row } = item;
     let how: Finished | undefined;
     const task: Promise<void> = attempt(row, "scheduled")
       .then(async (record) => {
-        // Sent before its fan-out committed: a row that was rolled back has nothing to record
-        // (its event is fanned out again, with the same delivery id).
-        if (committed && !(await committed)) {
-          logger.debug({ deliveryId: row.id }, "attempt not recorded: its fan-out was rolled back");
-          return;
-        }
-        // Cut short by stop(): not the receiver's fault, so not recorded; the lease lets it be tried again.
-        if (shutdown.signal.aborted && !record.ok) return;
-        // Out of file descriptors here: nothing was sent, so nothing is counted; the lease runs
-        // out and the delivery is tried again, with the same attempt number.
-        if (isLocalFault(record)) {
-          logger.warn({ deliveryId: row.id, webhookId: row.webhook_id, error: record.error }, "attempt not made: this process is out of a local resource; it is tried again when its lease ends");
-          emitSafely(events, logger, "dispatcher.error", new Error(`attempt not made: ${record.error ?? "local fault"}`));
-          return;
-        }
+        if (!(await worthRecording(item, record, () => shutdown.signal.aborted, logger, events))) return;
         how = record;
         // The lease covers the row until the batched write lands (stop() waits for it).
         void recorder.record(record);
