@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager, QueryRunner } from "typeorm";
-import { queryPrepared } from "../subscribers/prepared";
+import { queryPrepared } from "../prepared";
 import type { Logger } from "../options";
 import { buildBodies, type OutboxEvent } from "../payloads";
 import { claimedFromInserted, type InsertedRow, type LeasedDelivery } from "./claimed-row";

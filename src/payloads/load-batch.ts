@@ -3,10 +3,10 @@ import { Account, AgentBot, Attachment, Contact, ContactInbox, Conversation, Inb
 import type { MessageSenderType } from "../entities";
 import type { OutboxEvent } from "./outbox-event";
 import { statementsOf } from "../tables";
-import { queryPrepared } from "../subscribers/prepared";
+import { queryPrepared } from "../prepared";
 import { batchParameters, hydrate, LOAD_BATCH, type BatchIds, type BatchRow } from "./batch-sql";
 
-/** Everything the events of one batch refer to, each entity type loaded with one query. */
+/** Everything the events of one batch refer to, loaded with one statement (LOAD_BATCH). */
 export interface Batch {
   messages: Map<number, Message>;
   conversations: Map<number, Conversation>;

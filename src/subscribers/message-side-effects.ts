@@ -1,6 +1,6 @@
 import type { QueryRunner } from "typeorm";
 import { quoteIdentifier, statement, tablesOf, type Tables } from "../tables";
-import { runPrepared } from "./prepared";
+import { runPrepared } from "../prepared";
 
 const NAME = "chatwoot_webhooks_message_side_effects";
 

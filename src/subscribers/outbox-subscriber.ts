@@ -7,7 +7,7 @@ import type { ChangedAttributes, OutboxEventName } from "../types";
 import { changedAttributes } from "./changed-attributes";
 import { firesConversationUpdated } from "./conversation-updated";
 import { applyMessageSideEffects } from "./message-side-effects";
-import { runPrepared } from "./prepared";
+import { runPrepared } from "../prepared";
 
 type Subject = "Message" | "Conversation" | "Contact" | "Inbox";
 /** What this subscriber writes rows for: a message's rows are written by its table's triggers. */
