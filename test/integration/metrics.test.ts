@@ -120,6 +120,8 @@ describe("metrics after real deliveries", () => {
     await save("one");
     await save("two");
     await hang.waitFor(2);
+    // Deliveries are sent before their fan-out commits: the rows follow within milliseconds.
+    await eventually(async () => sampleValue(await scrape(webhooks), `${P}pending_deliveries`) === 2, 5000, "both fan-outs to commit");
 
     let samples = await scrape(webhooks);
     expect(sampleValue(samples, `${P}in_flight_attempts`)).toBe(2);
