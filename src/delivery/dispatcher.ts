@@ -179,7 +179,6 @@ export function createDispatcher(context: WebhooksContext): Dispatcher {
       await fanOuts.settled();
       if (!loop.live()) return;
       await loop.stop();
-      await fanOuts.settled();
       await claims.release(scheduler.drain());
       if (active.size > 0) {
         let timer: NodeJS.Timeout | undefined;

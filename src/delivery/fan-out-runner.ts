@@ -67,10 +67,12 @@ export function createFanOutRunner(settings: FanOutRunnerSettings): FanOutRunner
       leased += fanned.leased.length;
       // A full batch: more events may wait.
       if (fanned.events === batchSize) signals.events = true;
-      if (fanned.unleased.size > 0) signals.deliveries = true;
-      // Waiting rows for a webhook with room are worth a claim at once.
-      if ([...fanned.unleased].some((id) => !scheduler.isFull(id))) claims.forget();
-      if (fanned.unleased.size > 0) settings.wakeLoop();
+      if (fanned.unleased.size > 0) {
+        // Rows wait for a claim; those of a webhook with room are worth one at once.
+        signals.deliveries = true;
+        if ([...fanned.unleased].some((id) => !scheduler.isFull(id))) claims.forget();
+        settings.wakeLoop();
+      }
     } catch (error) {
       failures += 1;
       signals.events = true;

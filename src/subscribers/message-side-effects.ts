@@ -1,11 +1,11 @@
 import type { QueryRunner } from "typeorm";
-import { quoteIdentifier, statement, tablesOf, type Tables } from "../tables";
+import { sideEffects } from "../delivery/sql/side-effects";
+import { statement, tablesOf, type Tables } from "../tables";
 import { runPrepared } from "../prepared";
 
 const NAME = "chatwoot_webhooks_message_side_effects";
 
-/** The call, with the function in the library's schema (the host's search path may not include it). */
-const CALL = (t: Tables): string => `SELECT ${t.schema === null ? "" : `${quoteIdentifier(t.schema)}.`}"webhooks_message_side_effects"($1)`;
+const CALL = (t: Tables): string => `SELECT ${sideEffects(t)}($1)`;
 
 /**
  * Chatwoot's side effects of a new message on its conversation and contact, applied on the

@@ -1,7 +1,10 @@
 import { quoteIdentifier, type Tables } from "../../tables";
 
-/** The schema-qualified side-effects function (`webhooks_message_side_effects`, see src/subscribers/message-side-effects.ts). */
-const sideEffects = (t: Tables): string => `${t.schema === null ? "" : `${quoteIdentifier(t.schema)}.`}"webhooks_message_side_effects"`;
+/**
+ * The side-effects function (`webhooks_message_side_effects`), in the library's schema: the host's
+ * search path may not include it. Its rules are in its migration.
+ */
+export const sideEffects = (t: Tables): string => `${t.schema === null ? "" : `${quoteIdentifier(t.schema)}.`}"webhooks_message_side_effects"`;
 
 /**
  * Chatwoot's side effects of the new messages among `locked` (a CTE of event rows), as a one-row
