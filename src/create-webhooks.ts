@@ -3,6 +3,8 @@ import type { Router } from "express";
 import type { DataSource } from "typeorm";
 import type { AttemptRecord, WebhooksContext, WebhooksEventMap, WebhooksEvents } from "./context";
 import { createDispatcher, type Dispatcher } from "./delivery/dispatcher";
+import { planThread } from "./delivery/thread/thread-config";
+import { createThreadDispatcher } from "./delivery/thread/thread-dispatcher";
 import { isEmbeddedDriver } from "./embedded/pglite-driver";
 import { ENTITIES } from "./entities";
 import { createEmitter, type Emitter } from "./delivery/emit";
@@ -26,6 +28,8 @@ export interface Webhooks {
   settingsRouter: Router;
   /** Sends what the outbox holds; call `start()` once the app is ready and `stop()` on shutdown. */
   dispatcher: Dispatcher;
+  /** Where the dispatcher runs once started: on a thread of its own, or in this one and why (option `dispatcherThread`). */
+  dispatcherPlacement: { thread: boolean; reason: string | null };
   /** Events without a database write: typing indicators and the web widget. */
   emit: Emitter;
   /** Typed events: deliveries succeeded, failed, retried; webhooks disabled. */
@@ -86,7 +90,11 @@ export function createWebhooks(input: WebhooksOptions): Webhooks {
     redeliver: (deliveryId) => (dispatcher as Dispatcher).redeliver(deliveryId),
     recoveries,
   };
-  const engine = createDispatcher(context);
+  const local = createDispatcher(context);
+  const plan = planThread(input, options, embedded);
+  if (input.dispatcherThread === true && plan.reason) throw new TypeError(`createWebhooks(): option dispatcherThread is true, but ${plan.reason}.`);
+  const placement = input.dispatcherThread === false ? { thread: false, reason: "option dispatcherThread is false" } : plan.config ? { thread: true, reason: null } : { thread: false, reason: plan.reason };
+  const engine = plan.config && placement.thread ? createThreadDispatcher({ config: plan.config, engine: local, events, logger: options.logger }) : local;
   let sending = false;
   let dispatcherState: "not_started" | "running" | "stopped" = "not_started";
   const stallWatch = createStallWatch(options.dataSource, options.logger, options.stalledEventsWarningMs);
@@ -96,6 +104,7 @@ export function createWebhooks(input: WebhooksOptions): Webhooks {
     start: async () => {
       await assertMigrated(options.dataSource, "webhooks.dispatcher.start()");
       await engine.start();
+      options.logger.info(placement, placement.thread ? "webhook dispatcher started on its own thread" : `webhook dispatcher started in this thread: ${placement.reason}`);
       sending = true;
       dispatcherState = "running";
       recoveries.watch();
@@ -130,6 +139,7 @@ export function createWebhooks(input: WebhooksOptions): Webhooks {
     router: createRouter(context),
     settingsRouter: createSettingsRouter(context),
     dispatcher,
+    dispatcherPlacement: placement,
     emit: createEmitter(context, (queryRunner) => subscriber.recorded(queryRunner)),
     events,
     redeliver: context.redeliver,

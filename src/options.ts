@@ -108,6 +108,14 @@ export interface WebhooksOptions {
    * fires for them. Turn off when the host maintains these columns itself. Default true.
    */
   messageSideEffects?: boolean;
+  /**
+   * Run the dispatcher (fan-out, sending, recording) on a worker thread of its own, with its own
+   * connection pool built from the DataSource's settings, so the host's requests do not wait
+   * behind it. Default: true where it can (`false` on the embedded database, or when `lookup`,
+   * `clock`, `random`, `httpAgent` or `httpsAgent` is given, or when the DataSource's settings are
+   * not plain data); true where it cannot throws, saying why.
+   */
+  dispatcherThread?: boolean;
   /** LISTEN/NOTIFY wake-ups across processes. Default true (off on the embedded database). */
   notify?: boolean;
   /** Logger. Default: warnings and errors to the console. */
@@ -166,8 +174,8 @@ export interface ResolvedMetricsOptions {
 }
 
 /** Options with every default applied; what the rest of the library receives. */
-export type ResolvedOptions = Required<Omit<WebhooksOptions, "authenticate" | "lookup" | "httpAgent" | "httpsAgent" | "metrics" | "health">> &
-  Pick<WebhooksOptions, "authenticate" | "lookup" | "httpAgent" | "httpsAgent"> & { metrics: ResolvedMetricsOptions; health: Required<HealthOptions> };
+export type ResolvedOptions = Required<Omit<WebhooksOptions, "authenticate" | "lookup" | "httpAgent" | "httpsAgent" | "metrics" | "health" | "dispatcherThread">> &
+  Pick<WebhooksOptions, "authenticate" | "lookup" | "httpAgent" | "httpsAgent" | "dispatcherThread"> & { metrics: ResolvedMetricsOptions; health: Required<HealthOptions> };
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -215,6 +223,7 @@ export function resolveOptions(options: WebhooksOptions, env: NodeJS.ProcessEnv 
     maxRedirects: options.maxRedirects ?? 10,
     httpAgent: options.httpAgent,
     httpsAgent: options.httpsAgent,
+    dispatcherThread: options.dispatcherThread,
     inboxEvents: options.inboxEvents ?? false,
     messageSideEffects: options.messageSideEffects ?? true,
     notify: options.notify ?? true,

@@ -86,6 +86,11 @@ export function librarySchemaOf(dataSource: DataSource): string | null {
 
 let chosenSchema: string | null = null;
 
+/** The schema given to {@link useLibrarySchema} in this thread, or null. */
+export function chosenLibrarySchema(): string | null {
+  return chosenSchema;
+}
+
 /**
  * Puts the library's tables (entities and migrations both) in a PostgreSQL schema of the host's
  * choosing, so that they sit beside the host's own `users` or `messages`. Call it once, before the

@@ -1,0 +1,68 @@
+/**
+ * The dispatcher's thread: the same engine as in the host's thread, on a DataSource of its own
+ * (the host's connection settings, the library's entities), so fan-out, sending and recording run
+ * on their own event loop and the host's requests do not wait behind them. It reports its events,
+ * log lines and activity to the host's thread, which hands them to the host's listeners, logger,
+ * metrics and health checks (see thread-dispatcher.ts).
+ */
+import "reflect-metadata";
+import { EventEmitter } from "node:events";
+import { parentPort, workerData } from "node:worker_threads";
+import { DataSource, type DataSourceOptions } from "typeorm";
+import type { WebhooksContext, WebhooksEventMap } from "../../context";
+import { ENTITIES } from "../../entities";
+import { resolveOptions, type Logger } from "../../options";
+import { useLibrarySchema } from "../../tables";
+import { createDispatcher } from "../dispatcher";
+import { plainError, toPlain, type FromThread, type ToThread } from "./protocol";
+import type { ThreadConfig } from "./thread-config";
+
+const EVENTS: Array<keyof WebhooksEventMap> = ["delivery.succeeded", "delivery.failed", "delivery.retry_scheduled", "webhook.disabled", "dispatcher.error"];
+
+async function main(): Promise<void> {
+  const port = parentPort;
+  if (!port) throw new Error("worker-entry runs as the dispatcher's thread only");
+  const config = workerData as ThreadConfig;
+  const post = (message: FromThread) => port.postMessage(message);
+
+  if (config.librarySchema !== null) useLibrarySchema(config.librarySchema);
+  const dataSource = new DataSource({ type: "postgres", ...config.connection, entities: ENTITIES, subscribers: [], migrations: [], synchronize: false, migrationsRun: false, logging: false } as DataSourceOptions);
+  await dataSource.initialize();
+
+  const line = (level: "debug" | "info" | "warn" | "error") => (obj: object, msg?: string) => post({ type: "log", level, obj: toPlain(obj), msg });
+  const logger: Logger = { debug: line("debug"), info: line("info"), warn: line("warn"), error: line("error") };
+  const options = resolveOptions({ ...config.options, dataSource, logger, metrics: { enabled: false } });
+  const events = new EventEmitter<WebhooksEventMap>();
+  for (const name of EVENTS) events.on(name, (...args: unknown[]) => post({ type: "event", name, args: args.map((arg) => toPlain(arg)), activity: engine.activity() }));
+  const context: WebhooksContext = {
+    options,
+    events,
+    // Manual attempts run in the host's thread (the routes call its engine).
+    redeliver: () => Promise.reject(new Error("redeliveries run in the host's thread")),
+  };
+  const engine = createDispatcher(context);
+  await engine.start();
+  const report = () => post({ type: "activity", activity: engine.activity() });
+  report();
+  post({ type: "started" });
+  const reporting = setInterval(report, config.activityIntervalMs);
+
+  port.on("message", (message: ToThread) => {
+    if (message.type === "wake") return engine.wake();
+    if (message.type !== "stop") return;
+    clearInterval(reporting);
+    void engine
+      .stop(message.timeoutMs)
+      .then(report)
+      .then(() => dataSource.destroy())
+      .finally(() => {
+        post({ type: "stopped" });
+        port.close();
+      });
+  });
+}
+
+main().catch((error: Error) => {
+  parentPort?.postMessage({ type: "failed", error: plainError(error) } satisfies FromThread);
+  parentPort?.close();
+});
