@@ -4,8 +4,9 @@ import { APPLY_IN_ORDER } from "./side-effects";
 
 /**
  * Take the oldest events not yet fanned out (other dispatchers skip the locked ones) and, when $2,
- * apply the side effects of the new messages among them first, in the same statement: later
- * statements of the fan-out (the payloads) see the conversations as the side effects leave them.
+ * apply the side effects of the new messages among them first, in the same statement (their rows
+ * locked first, in one order for every fan-out: see APPLY_IN_ORDER): later statements of the
+ * fan-out (the payloads) see the conversations as the side effects leave them.
  */
 export const LOCK_PENDING_EVENTS = (t: Tables): string => `
 WITH locked AS (
@@ -15,7 +16,7 @@ WITH locked AS (
   ORDER BY id
   LIMIT $1
   FOR UPDATE SKIP LOCKED
-), applied AS (${APPLY_IN_ORDER(t, "locked", "$2::boolean")})
+), ${APPLY_IN_ORDER(t, "locked", "$2::boolean")}
 SELECT l.* FROM locked l CROSS JOIN applied ORDER BY l.id`;
 
 /**
