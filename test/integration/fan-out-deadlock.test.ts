@@ -100,6 +100,43 @@ describeWithPostgres("fan-outs at once and the side effects of their messages", 
     }
   }
 
+  it("a fan-out locks its batch's conversations before any contact and before any side effect", async () => {
+    const account = await makeAccount(db.dataSource);
+    const inbox = await makeInbox(db.dataSource, account.id);
+    const x = await makeContact(db.dataSource, account.id);
+    const y = await makeContact(db.dataSource, account.id);
+    const one = await makeConversation(db.dataSource, inbox, x);
+    const two = await makeConversation(db.dataSource, inbox, y);
+    await db.dataSource.query(`DELETE FROM webhook_events`);
+    for (const message of [newMessage(db.dataSource, one), newMessage(db.dataSource, two)]) await db.dataSource.transaction((manager) => manager.save(Message, message));
+    /** Whether another session could lock the row now (it takes and drops the lock at once). */
+    const free = (table: string, id: number) =>
+      db.dataSource.query(`SELECT 1 FROM ${table} WHERE id = $1 FOR NO KEY UPDATE NOWAIT`, [id]).then(
+        () => true,
+        (error: { code?: string }) => {
+          if (error.code === "55P03") return false;
+          throw error;
+        },
+      );
+    const blocker = db.dataSource.createQueryRunner();
+    await blocker.connect();
+    try {
+      // Conversation 2 held: the fan-out has conversation 1 and waits with no contact locked yet, so
+      // no side effect ran either (the first, conversation 1's, would have locked contact X).
+      await blocker.startTransaction();
+      await blocker.query(`SELECT 1 FROM conversations WHERE id = $1 FOR NO KEY UPDATE`, [two.id]);
+      const fanOut = fanOutOn(sessionA, 10)(load, () => undefined);
+      await waitingForLock("fan-out-a");
+      expect({ conversation1: await free("conversations", one.id), contactX: await free("contacts", x.id), contactY: await free("contacts", y.id) }).toEqual({ conversation1: false, contactX: true, contactY: true });
+      await blocker.rollbackTransaction();
+      expect((await fanOut).events).toBe(2);
+    } finally {
+      if (blocker.isTransactionActive) await blocker.rollbackTransaction();
+      await blocker.release();
+    }
+    expect(logged).toEqual([]);
+  });
+
   it("one contact's messages in two conversations: A takes conversation 1 then 2, B conversation 2 (both lock the contact)", async () => {
     const account = await makeAccount(db.dataSource);
     const inbox = await makeInbox(db.dataSource, account.id);
