@@ -3,7 +3,7 @@ import type { Router } from "express";
 import type { DataSource } from "typeorm";
 import type { AttemptRecord, WebhooksContext, WebhooksEventMap, WebhooksEvents } from "./context";
 import { createDispatcher, type Dispatcher } from "./delivery/dispatcher";
-import { planThread } from "./delivery/thread/thread-config";
+import { planThread, type ThreadPlan } from "./delivery/thread/thread-config";
 import { createThreadDispatcher } from "./delivery/thread/thread-dispatcher";
 import { isEmbeddedDriver } from "./embedded/pglite-driver";
 import { ENTITIES } from "./entities";
@@ -91,10 +91,10 @@ export function createWebhooks(input: WebhooksOptions): Webhooks {
     recoveries,
   };
   const local = createDispatcher(context);
-  const plan = planThread(input, options, embedded);
+  const plan: ThreadPlan = input.dispatcherThread === false ? { reason: "option dispatcherThread is false" } : planThread(input, options, embedded);
   if (input.dispatcherThread === true && plan.reason) throw new TypeError(`createWebhooks(): option dispatcherThread is true, but ${plan.reason}.`);
-  const placement = input.dispatcherThread === false ? { thread: false, reason: "option dispatcherThread is false" } : plan.config ? { thread: true, reason: null } : { thread: false, reason: plan.reason };
-  const engine = plan.config && placement.thread ? createThreadDispatcher({ config: plan.config, engine: local, events, logger: options.logger }) : local;
+  const placement = { thread: plan.config !== undefined, reason: plan.reason ?? null };
+  const engine = plan.config ? createThreadDispatcher({ config: plan.config, engine: local, events, logger: options.logger }) : local;
   let sending = false;
   let dispatcherState: "not_started" | "running" | "stopped" = "not_started";
   const stallWatch = createStallWatch(options.dataSource, options.logger, options.stalledEventsWarningMs);

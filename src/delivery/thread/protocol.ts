@@ -16,8 +16,8 @@ export interface PlainError {
 export type FromThread =
   | { type: "started" }
   | { type: "activity"; activity: DispatcherActivity }
-  /** An event, with the activity after it (listeners that read the gauges see them as of the event). */
-  | { type: "event"; name: keyof WebhooksEventMap; args: unknown[]; activity: DispatcherActivity }
+  /** Events in the order they happened, with the activity after them (listeners that read the gauges see them as of the events). */
+  | { type: "events"; events: Array<{ name: keyof WebhooksEventMap; args: unknown[] }>; activity: DispatcherActivity }
   | { type: "log"; level: "debug" | "info" | "warn" | "error"; obj: unknown; msg?: string }
   | { type: "stopped" }
   | { type: "failed"; error: PlainError };

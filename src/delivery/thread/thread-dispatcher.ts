@@ -64,9 +64,9 @@ export function createThreadDispatcher({ config, engine, events, logger, onThrea
           resolve();
         } else if (message.type === "activity") {
           if (thread === current) activity = fromPlain(message.activity) as DispatcherActivity;
-        } else if (message.type === "event") {
+        } else if (message.type === "events") {
           if (thread === current) activity = fromPlain(message.activity) as DispatcherActivity;
-          emitSafely(events, logger, message.name, ...(message.args.map(fromPlain) as [never]));
+          for (const { name, args } of message.events) emitSafely(events, logger, name, ...(args.map(fromPlain) as [never]));
         } else if (message.type === "log") {
           logger[message.level](fromPlain(message.obj) as object, message.msg);
         } else if (message.type === "failed") {

@@ -32,8 +32,21 @@ async function main(): Promise<void> {
   const line = (level: "debug" | "info" | "warn" | "error") => (obj: object, msg?: string) => post({ type: "log", level, obj: toPlain(obj), msg });
   const logger: Logger = { debug: line("debug"), info: line("info"), warn: line("warn"), error: line("error") };
   const options = resolveOptions({ ...config.options, dataSource, logger, metrics: { enabled: false } });
+  // Events go in one message per turn of this thread's loop: a batch of outcomes written at once
+  // costs the host's thread one message, not one each.
   const events = new EventEmitter<WebhooksEventMap>();
-  for (const name of EVENTS) events.on(name, (...args: unknown[]) => post({ type: "event", name, args: args.map((arg) => toPlain(arg)), activity: engine.activity() }));
+  let batch: Array<{ name: keyof WebhooksEventMap; args: unknown[] }> = [];
+  const flush = () => {
+    if (batch.length === 0) return;
+    post({ type: "events", events: batch, activity: engine.activity() });
+    batch = [];
+  };
+  for (const name of EVENTS) {
+    events.on(name, (...args: unknown[]) => {
+      if (batch.length === 0) setImmediate(flush);
+      batch.push({ name, args: args.map((arg) => toPlain(arg)) });
+    });
+  }
   const context: WebhooksContext = {
     options,
     events,
@@ -53,7 +66,10 @@ async function main(): Promise<void> {
     clearInterval(reporting);
     void engine
       .stop(message.timeoutMs)
-      .then(report)
+      .then(() => {
+        flush(); // the last outcomes' events, before "stopped"
+        report();
+      })
       .then(() => dataSource.destroy())
       .finally(() => {
         post({ type: "stopped" });
