@@ -2,6 +2,8 @@ import type { DataSource } from "typeorm";
 import { createWebhooks, type Webhooks } from "../../src/create-webhooks";
 import type { WebhooksOptions } from "../../src/options";
 import { tablesOf } from "../../src/tables";
+import { createTestDatabase, type TestDatabase } from "./database";
+import { startReceiver, type Receiver } from "./receiver";
 
 const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
@@ -41,4 +43,54 @@ export async function eventually(check: () => Promise<boolean> | boolean, timeou
 export async function allFinished(dataSource: DataSource, count: number): Promise<boolean> {
   const [row] = (await dataSource.query(`SELECT count(*)::int AS n, count(*) FILTER (WHERE status = 'pending')::int AS pending FROM ${tablesOf(dataSource).webhookDeliveries}`)) as Array<{ n: number; pending: number }>;
   return row.n === count && row.pending === 0;
+}
+
+/** What {@link useWebhooksTestBed} gives each test: its database, a fresh receiver, and `open()`. */
+export interface WebhooksTestBed {
+  readonly db: TestDatabase;
+  readonly receiver: Receiver;
+  /** {@link testWebhooks} on the bed's DataSource, closed after the test. */
+  open(overrides?: Partial<WebhooksOptions>): Webhooks;
+}
+
+/**
+ * The usual hooks of a file of dispatcher tests: one database for the file, a receiver per test,
+ * and after each test every `open()`ed set of webhooks closed and the webhooks and outbox emptied.
+ */
+export function useWebhooksTestBed(label: string): WebhooksTestBed {
+  let db: TestDatabase | undefined;
+  let receiver: Receiver | undefined;
+  const opened: Webhooks[] = [];
+  beforeAll(async () => {
+    db = await createTestDatabase(label);
+  });
+  beforeEach(async () => {
+    receiver = await startReceiver();
+  });
+  afterEach(async () => {
+    for (const webhooks of opened.splice(0)) await webhooks.close();
+    await receiver?.close();
+    await db?.dataSource.query("DELETE FROM webhooks");
+    await db?.dataSource.query("DELETE FROM webhook_events");
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+  const ready = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`the test bed's ${what} is not there yet (use it inside a test)`);
+    return value;
+  };
+  return {
+    get db() {
+      return ready(db, "database");
+    },
+    get receiver() {
+      return ready(receiver, "receiver");
+    },
+    open(overrides = {}) {
+      const webhooks = testWebhooks(ready(db, "database").dataSource, overrides);
+      opened.push(webhooks);
+      return webhooks;
+    },
+  };
 }

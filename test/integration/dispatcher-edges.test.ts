@@ -7,50 +7,25 @@ import { testClock } from "../helpers/clock";
 import { createTestDatabase, describeWithPostgres, embedded, type TestDatabase } from "../helpers/database";
 import { makeContact, makeScene, makeWebhook, newMessage } from "../helpers/fixtures";
 import { startReceiver, type Receiver } from "../helpers/receiver";
-import { eventually, testWebhooks } from "../helpers/webhooks";
+import { eventually, testWebhooks, useWebhooksTestBed } from "../helpers/webhooks";
 import { INSERT_DELIVERIES } from "../../src/delivery/sql/fan-out";
 import { rowsOf } from "../../src/delivery/rows";
 import { tablesOf } from "../../src/tables";
 
 describe("dispatcher edge cases", () => {
-  let db: TestDatabase;
-  let receiver: Receiver;
-  const opened: Webhooks[] = [];
-  const open = (overrides: Parameters<typeof testWebhooks>[1] = {}, dataSource = db.dataSource) => {
-    const webhooks = testWebhooks(dataSource, overrides);
-    opened.push(webhooks);
-    return webhooks;
-  };
-
-  beforeAll(async () => {
-    db = await createTestDatabase("edges");
-  });
-
-  beforeEach(async () => {
-    receiver = await startReceiver();
-  });
-
-  afterEach(async () => {
-    for (const webhooks of opened.splice(0)) await webhooks.close();
-    await receiver.close();
-    await db.dataSource.query("DELETE FROM webhooks");
-    await db.dataSource.query("DELETE FROM webhook_events");
-  });
-
-  afterAll(async () => {
-    await db.drop();
-  });
+  const bed = useWebhooksTestBed("edges");
+  const open = (overrides: Parameters<typeof testWebhooks>[1] = {}) => bed.open(overrides);
 
   it("records a response that contains a NUL byte (PostgreSQL text cannot hold one)", async () => {
     const webhooks = open();
-    const scene = await makeScene(db.dataSource);
-    const webhook = await makeWebhook(db.dataSource, scene.account.id, receiver.url);
-    receiver.respond(() => ({ status: 500, body: "bad\u0000bytes" }));
-    await db.dataSource.getRepository(Message).save(newMessage(db.dataSource, scene.conversation));
+    const scene = await makeScene(bed.db.dataSource);
+    const webhook = await makeWebhook(bed.db.dataSource, scene.account.id, bed.receiver.url);
+    bed.receiver.respond(() => ({ status: 500, body: "bad\u0000bytes" }));
+    await bed.db.dataSource.getRepository(Message).save(newMessage(bed.db.dataSource, scene.conversation));
     await webhooks.dispatcher.runOnce();
-    const delivery = await db.dataSource.getRepository(WebhookDelivery).findOneByOrFail({ webhookId: webhook.id });
+    const delivery = await bed.db.dataSource.getRepository(WebhookDelivery).findOneByOrFail({ webhookId: webhook.id });
     expect(delivery).toMatchObject({ status: "pending", attempts: 1, lastStatusCode: 500 });
-    const [attempt] = await db.dataSource.getRepository(WebhookAttempt).findBy({ deliveryId: delivery.id });
+    const [attempt] = await bed.db.dataSource.getRepository(WebhookAttempt).findBy({ deliveryId: delivery.id });
     expect(attempt.responseBody).toBe("bad\uFFFDbytes");
   });
 
@@ -61,43 +36,43 @@ describe("dispatcher edge cases", () => {
       thrown.push("boom");
       throw new Error("listener bug");
     });
-    const scene = await makeScene(db.dataSource);
-    const webhook = await makeWebhook(db.dataSource, scene.account.id, receiver.url);
-    await db.dataSource.getRepository(Message).save(newMessage(db.dataSource, scene.conversation));
+    const scene = await makeScene(bed.db.dataSource);
+    const webhook = await makeWebhook(bed.db.dataSource, scene.account.id, bed.receiver.url);
+    await bed.db.dataSource.getRepository(Message).save(newMessage(bed.db.dataSource, scene.conversation));
     await webhooks.dispatcher.runOnce();
     expect(thrown).toEqual(["boom"]);
-    const delivery = await db.dataSource.getRepository(WebhookDelivery).findOneByOrFail({ webhookId: webhook.id });
+    const delivery = await bed.db.dataSource.getRepository(WebhookDelivery).findOneByOrFail({ webhookId: webhook.id });
     expect(delivery).toMatchObject({ status: "succeeded", attempts: 1 });
-    expect(await db.dataSource.getRepository(WebhookAttempt).countBy({ deliveryId: delivery.id })).toBe(1);
-    expect(receiver.requests).toHaveLength(1);
+    expect(await bed.db.dataSource.getRepository(WebhookAttempt).countBy({ deliveryId: delivery.id })).toBe(1);
+    expect(bed.receiver.requests).toHaveLength(1);
   });
 
   it("wakes after the outermost commit of nested transactions, not at a savepoint", async () => {
     const webhooks = open({ pollIntervalMs: 60_000 });
-    const scene = await makeScene(db.dataSource);
-    await makeWebhook(db.dataSource, scene.account.id, receiver.url);
+    const scene = await makeScene(bed.db.dataSource);
+    await makeWebhook(bed.db.dataSource, scene.account.id, bed.receiver.url);
     await webhooks.dispatcher.start();
     await new Promise((resolve) => setTimeout(resolve, 100));
-    await db.dataSource.transaction(async (outer) => {
+    await bed.db.dataSource.transaction(async (outer) => {
       await outer.transaction(async (inner) => {
         await inner.save(newMessage(inner, scene.conversation, { content: "inside a savepoint" }));
       });
       await outer.save(newMessage(outer, scene.conversation, { content: "in the outer transaction" }));
       // Nothing may go out before the outer COMMIT.
       await new Promise((resolve) => setTimeout(resolve, 150));
-      expect(receiver.requests).toHaveLength(0);
+      expect(bed.receiver.requests).toHaveLength(0);
     });
-    await receiver.waitFor(2, 2000);
-    expect(receiver.requests.map((r) => JSON.parse(r.body).content).sort()).toEqual(["in the outer transaction", "inside a savepoint"]);
+    await bed.receiver.waitFor(2, 2000);
+    expect(bed.receiver.requests.map((r) => JSON.parse(r.body).content).sort()).toEqual(["in the outer transaction", "inside a savepoint"]);
   });
 
   it("keeps what the outer transaction recorded when an inner savepoint rolls back", async () => {
     const webhooks = open({ pollIntervalMs: 60_000 });
-    const scene = await makeScene(db.dataSource);
-    await makeWebhook(db.dataSource, scene.account.id, receiver.url);
+    const scene = await makeScene(bed.db.dataSource);
+    await makeWebhook(bed.db.dataSource, scene.account.id, bed.receiver.url);
     await webhooks.dispatcher.start();
     await new Promise((resolve) => setTimeout(resolve, 100));
-    await db.dataSource.transaction(async (outer) => {
+    await bed.db.dataSource.transaction(async (outer) => {
       await outer.save(newMessage(outer, scene.conversation, { content: "kept" }));
       await outer
         .transaction(async (inner) => {
@@ -106,16 +81,16 @@ describe("dispatcher edge cases", () => {
         })
         .catch(() => undefined);
     });
-    await receiver.waitFor(1, 2000);
+    await bed.receiver.waitFor(1, 2000);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(receiver.requests.map((r) => JSON.parse(r.body).content)).toEqual(["kept"]);
+    expect(bed.receiver.requests.map((r) => JSON.parse(r.body).content)).toEqual(["kept"]);
   });
 
   it("sends several saves of one explicit transaction, once each", async () => {
     const webhooks = open();
-    const scene = await makeScene(db.dataSource);
-    await makeWebhook(db.dataSource, scene.account.id, receiver.url);
-    await db.dataSource.transaction(async (manager) => {
+    const scene = await makeScene(bed.db.dataSource);
+    await makeWebhook(bed.db.dataSource, scene.account.id, bed.receiver.url);
+    await bed.db.dataSource.transaction(async (manager) => {
       await manager.save(newMessage(manager, scene.conversation, { content: "one" }));
       await manager.save(newMessage(manager, scene.conversation, { content: "two" }));
       const contact = await manager.findOneByOrFail(Contact, { id: scene.contact.id });
@@ -123,7 +98,7 @@ describe("dispatcher edge cases", () => {
       await manager.save(contact);
     });
     await webhooks.dispatcher.runOnce();
-    expect(receiver.requests.map((r) => JSON.parse(r.body).event + ":" + (JSON.parse(r.body).content ?? JSON.parse(r.body).name)).sort()).toEqual([
+    expect(bed.receiver.requests.map((r) => JSON.parse(r.body).event + ":" + (JSON.parse(r.body).content ?? JSON.parse(r.body).name)).sort()).toEqual([
       "contact_updated:Renamed",
       "message_created:one",
       "message_created:two",
@@ -133,113 +108,113 @@ describe("dispatcher edge cases", () => {
   it("lets manual redeliveries leave the schedule alone, and never undo a success", async () => {
     const clock = testClock();
     const webhooks = open({ clock, random: () => 0.5, retrySchedule: [1000, 1000] });
-    const scene = await makeScene(db.dataSource);
-    const webhook = await makeWebhook(db.dataSource, scene.account.id, receiver.url);
-    receiver.respond(() => ({ status: 500 }));
-    await db.dataSource.getRepository(Message).save(newMessage(db.dataSource, scene.conversation));
+    const scene = await makeScene(bed.db.dataSource);
+    const webhook = await makeWebhook(bed.db.dataSource, scene.account.id, bed.receiver.url);
+    bed.receiver.respond(() => ({ status: 500 }));
+    await bed.db.dataSource.getRepository(Message).save(newMessage(bed.db.dataSource, scene.conversation));
     await webhooks.dispatcher.runOnce();
-    const { id } = await db.dataSource.getRepository(WebhookDelivery).findOneByOrFail({ webhookId: webhook.id });
+    const { id } = await bed.db.dataSource.getRepository(WebhookDelivery).findOneByOrFail({ webhookId: webhook.id });
     for (let i = 0; i < 4; i += 1) await webhooks.redeliver(id);
-    expect(await db.dataSource.getRepository(WebhookDelivery).findOneByOrFail({ id })).toMatchObject({ status: "pending", attempts: 1 });
+    expect(await bed.db.dataSource.getRepository(WebhookDelivery).findOneByOrFail({ id })).toMatchObject({ status: "pending", attempts: 1 });
     clock.advance(1000);
     await webhooks.dispatcher.runOnce(); // the schedule's second attempt, not its last
-    expect(await db.dataSource.getRepository(WebhookDelivery).findOneByOrFail({ id })).toMatchObject({ status: "pending", attempts: 2 });
+    expect(await bed.db.dataSource.getRepository(WebhookDelivery).findOneByOrFail({ id })).toMatchObject({ status: "pending", attempts: 2 });
 
-    receiver.respond(() => ({ status: 200 }));
+    bed.receiver.respond(() => ({ status: 200 }));
     await webhooks.redeliver(id);
-    receiver.respond(() => ({ status: 410 }));
+    bed.receiver.respond(() => ({ status: 410 }));
     const gone = await webhooks.redeliver(id);
     expect(gone).toMatchObject({ status: 410, deliveryStatus: "succeeded" });
-    expect(await db.dataSource.getRepository(WebhookDelivery).findOneByOrFail({ id })).toMatchObject({ status: "succeeded" });
-    expect(await db.dataSource.getRepository(Webhook).findOneByOrFail({ id: webhook.id })).toMatchObject({ enabled: false, disabledReason: "gone" });
-    expect(await db.dataSource.getRepository(WebhookAttempt).countBy({ deliveryId: id })).toBe(8);
+    expect(await bed.db.dataSource.getRepository(WebhookDelivery).findOneByOrFail({ id })).toMatchObject({ status: "succeeded" });
+    expect(await bed.db.dataSource.getRepository(Webhook).findOneByOrFail({ id: webhook.id })).toMatchObject({ enabled: false, disabledReason: "gone" });
+    expect(await bed.db.dataSource.getRepository(WebhookAttempt).countBy({ deliveryId: id })).toBe(8);
   });
 
   it("refuses to redeliver a delivery that has no payload, instead of sending an empty body", async () => {
     const webhooks = open();
-    const scene = await makeScene(db.dataSource);
-    await makeWebhook(db.dataSource, scene.account.id, receiver.url);
-    const message = await db.dataSource.getRepository(Message).save(newMessage(db.dataSource, scene.conversation));
-    await db.dataSource.getRepository(Message).delete(message.id); // gone before the fan-out
+    const scene = await makeScene(bed.db.dataSource);
+    await makeWebhook(bed.db.dataSource, scene.account.id, bed.receiver.url);
+    const message = await bed.db.dataSource.getRepository(Message).save(newMessage(bed.db.dataSource, scene.conversation));
+    await bed.db.dataSource.getRepository(Message).delete(message.id); // gone before the fan-out
     await webhooks.dispatcher.runOnce();
-    const delivery = await db.dataSource.getRepository(WebhookDelivery).findOneByOrFail({ event: "message_created", accountId: scene.account.id });
+    const delivery = await bed.db.dataSource.getRepository(WebhookDelivery).findOneByOrFail({ event: "message_created", accountId: scene.account.id });
     expect(delivery.status).toBe("failed");
     expect(delivery.lastError).toMatch(/no payload could be built/);
     await expect(webhooks.redeliver(delivery.id)).rejects.toMatchObject({ status: 409 });
-    expect(receiver.requests).toHaveLength(0);
+    expect(bed.receiver.requests).toHaveLength(0);
   });
 
   it("sends a fan-out's deliveries before its commit; one that then fails to commit is redone with the same delivery id, and only the committed attempt is recorded", async () => {
     const webhooks = open();
-    const scene = await makeScene(db.dataSource);
-    const webhook = await makeWebhook(db.dataSource, scene.account.id, `${receiver.url}/early`, { subscriptions: ["message_created"] });
+    const scene = await makeScene(bed.db.dataSource);
+    const webhook = await makeWebhook(bed.db.dataSource, scene.account.id, `${bed.receiver.url}/early`, { subscriptions: ["message_created"] });
     // The first time fan-out freezes a body (after the deliveries were handed on to be sent), fail
     // (a sequence, since the failed transaction takes everything else it wrote with it).
-    await db.dataSource.query(`CREATE SEQUENCE edge_fail_once`);
-    await db.dataSource.query(`
+    await bed.db.dataSource.query(`CREATE SEQUENCE edge_fail_once`);
+    await bed.db.dataSource.query(`
       CREATE FUNCTION edge_fail_once() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
         IF nextval('edge_fail_once') = 1 THEN RAISE EXCEPTION 'the fan-out fails after sending'; END IF;
         RETURN NEW;
       END $$`);
-    await db.dataSource.query(`CREATE TRIGGER edge_fail_once BEFORE UPDATE OF body ON webhook_events FOR EACH ROW EXECUTE FUNCTION edge_fail_once()`);
+    await bed.db.dataSource.query(`CREATE TRIGGER edge_fail_once BEFORE UPDATE OF body ON webhook_events FOR EACH ROW EXECUTE FUNCTION edge_fail_once()`);
     try {
-      await db.dataSource.getRepository(Message).save(newMessage(db.dataSource, scene.conversation, { content: "sent early" }));
+      await bed.db.dataSource.getRepository(Message).save(newMessage(bed.db.dataSource, scene.conversation, { content: "sent early" }));
       await expect(webhooks.dispatcher.runOnce()).rejects.toThrow(/the fan-out fails after sending/);
-      await eventually(() => receiver.requests.length === 1, 5000, "the early request");
-      expect(await db.dataSource.getRepository(WebhookDelivery).countBy({ webhookId: webhook.id })).toBe(0);
+      await eventually(() => bed.receiver.requests.length === 1, 5000, "the early request");
+      expect(await bed.db.dataSource.getRepository(WebhookDelivery).countBy({ webhookId: webhook.id })).toBe(0);
 
       await webhooks.dispatcher.runOnce();
-      await eventually(() => receiver.requests.length === 2, 5000, "the request of the fan-out done again");
-      const requests = receiver.requests.filter((request) => request.path === "/early");
+      await eventually(() => bed.receiver.requests.length === 2, 5000, "the request of the fan-out done again");
+      const requests = bed.receiver.requests.filter((request) => request.path === "/early");
       expect(requests[1].headers["x-chatwoot-delivery"]).toBe(requests[0].headers["x-chatwoot-delivery"]);
       expect(requests[1].headers["webhook-id"]).toBe(requests[0].headers["webhook-id"]);
       expect(JSON.parse(requests[1].body).content).toBe("sent early");
-      const delivery = await db.dataSource.getRepository(WebhookDelivery).findOneByOrFail({ webhookId: webhook.id });
+      const delivery = await bed.db.dataSource.getRepository(WebhookDelivery).findOneByOrFail({ webhookId: webhook.id });
       expect(delivery.id).toBe(requests[0].headers["x-chatwoot-delivery"]);
       expect(delivery.status).toBe("succeeded");
-      expect(await db.dataSource.getRepository(WebhookAttempt).countBy({ deliveryId: delivery.id })).toBe(1);
+      expect(await bed.db.dataSource.getRepository(WebhookAttempt).countBy({ deliveryId: delivery.id })).toBe(1);
     } finally {
-      await db.dataSource.query(`DROP TRIGGER edge_fail_once ON webhook_events`);
-      await db.dataSource.query(`DROP FUNCTION edge_fail_once()`);
-      await db.dataSource.query(`DROP SEQUENCE edge_fail_once`);
+      await bed.db.dataSource.query(`DROP TRIGGER edge_fail_once ON webhook_events`);
+      await bed.db.dataSource.query(`DROP FUNCTION edge_fail_once()`);
+      await bed.db.dataSource.query(`DROP SEQUENCE edge_fail_once`);
     }
   });
 
   it("an event whose payload cannot be built fails alone: the rest of its batch is delivered", async () => {
     const webhooks = open();
-    const scene = await makeScene(db.dataSource);
-    await makeWebhook(db.dataSource, scene.account.id, `${receiver.url}/batch`, { subscriptions: ["message_created", "conversation_typing_on"] });
-    await db.dataSource.getRepository(Message).save(newMessage(db.dataSource, scene.conversation, { content: "first" }));
+    const scene = await makeScene(bed.db.dataSource);
+    await makeWebhook(bed.db.dataSource, scene.account.id, `${bed.receiver.url}/batch`, { subscriptions: ["message_created", "conversation_typing_on"] });
+    await bed.db.dataSource.getRepository(Message).save(newMessage(bed.db.dataSource, scene.conversation, { content: "first" }));
     // A typing event naming a conversation id out of the integer range: loading it is an SQL
     // error, which spoils the fan-out's transaction for the whole batch.
-    await db.dataSource.query(
+    await bed.db.dataSource.query(
       `INSERT INTO webhook_events (account_id, inbox_id, event, subject_type, data) VALUES ($1, $2, 'conversation_typing_on', 'Conversation', $3)`,
       [scene.account.id, scene.inbox.id, JSON.stringify({ conversation_id: 99_999_999_999, user: { type: "User", id: 1 }, is_private: false })],
     );
-    await db.dataSource.getRepository(Message).save(newMessage(db.dataSource, scene.conversation, { content: "second" }));
+    await bed.db.dataSource.getRepository(Message).save(newMessage(bed.db.dataSource, scene.conversation, { content: "second" }));
     await webhooks.dispatcher.runOnce();
 
-    const delivered = receiver.requests.filter((request) => request.path === "/batch").map((request) => JSON.parse(request.body).content);
+    const delivered = bed.receiver.requests.filter((request) => request.path === "/batch").map((request) => JSON.parse(request.body).content);
     expect(delivered.sort()).toEqual(["first", "second"]);
-    const typing = await db.dataSource.getRepository(WebhookDelivery).findOneByOrFail({ event: "conversation_typing_on", accountId: scene.account.id });
+    const typing = await bed.db.dataSource.getRepository(WebhookDelivery).findOneByOrFail({ event: "conversation_typing_on", accountId: scene.account.id });
     expect(typing.status).toBe("failed");
     expect(typing.lastError).toMatch(/no payload could be built/);
   });
 
   it("at fan-out, leases to a webhook with room even when a full one's rows come first", async () => {
-    const scene = await makeScene(db.dataSource);
-    const full = await makeWebhook(db.dataSource, scene.account.id, `${receiver.url}/full`, { subscriptions: ["message_created"] });
-    const free = await makeWebhook(db.dataSource, scene.account.id, `${receiver.url}/free`, { subscriptions: ["contact_created"] });
-    const events = (await db.dataSource.query(
+    const scene = await makeScene(bed.db.dataSource);
+    const full = await makeWebhook(bed.db.dataSource, scene.account.id, `${bed.receiver.url}/full`, { subscriptions: ["message_created"] });
+    const free = await makeWebhook(bed.db.dataSource, scene.account.id, `${bed.receiver.url}/free`, { subscriptions: ["contact_created"] });
+    const events = (await bed.db.dataSource.query(
       `INSERT INTO webhook_events (account_id, event, subject_type, subject_id)
        SELECT $1, e, 'Message', 1 FROM unnest(ARRAY['message_created', 'message_created', 'message_created', 'contact_created']) AS e RETURNING id`,
       [scene.account.id],
     )) as Array<{ id: string }>;
     const now = new Date();
-    const rows = await db.dataSource.transaction(async (manager) =>
+    const rows = await bed.db.dataSource.transaction(async (manager) =>
       // One per webhook, one in all; `full` already holds its one.
-      rowsOf<{ webhook_id: number; leased: boolean }>(await manager.query(INSERT_DELIVERIES(tablesOf(db.dataSource)), [events.map((e) => e.id), now, new Date(now.getTime() + 60_000), 1, [full.id], [1], 1, 10, [], []])),
+      rowsOf<{ webhook_id: number; leased: boolean }>(await manager.query(INSERT_DELIVERIES(tablesOf(bed.db.dataSource)), [events.map((e) => e.id), now, new Date(now.getTime() + 60_000), 1, [full.id], [1], 1, 10, [], []])),
     );
     const leased = (id: number) => rows.filter((row) => row.webhook_id === id).map((row) => row.leased);
     expect(leased(full.id)).toEqual([false, false, false]);
@@ -248,18 +223,18 @@ describe("dispatcher edge cases", () => {
 
   it("does not keep events that no webhook wanted", async () => {
     const webhooks = open();
-    const scene = await makeScene(db.dataSource);
-    await db.dataSource.getRepository(Message).save(newMessage(db.dataSource, scene.conversation));
+    const scene = await makeScene(bed.db.dataSource);
+    await bed.db.dataSource.getRepository(Message).save(newMessage(bed.db.dataSource, scene.conversation));
     await webhooks.dispatcher.runOnce();
-    expect(await db.dataSource.query("SELECT count(*)::int AS n FROM webhook_events WHERE account_id = $1", [scene.account.id])).toEqual([{ n: 0 }]);
+    expect(await bed.db.dataSource.query("SELECT count(*)::int AS n FROM webhook_events WHERE account_id = $1", [scene.account.id])).toEqual([{ n: 0 }]);
   });
 
   it("reports counts for a health endpoint", async () => {
     const webhooks = open({ random: () => 0.5 });
-    const scene = await makeScene(db.dataSource);
-    await makeWebhook(db.dataSource, scene.account.id, receiver.url);
-    receiver.respond((_, index) => (index === 0 ? { status: 500 } : { status: 200 }));
-    await db.dataSource.getRepository(Message).save([newMessage(db.dataSource, scene.conversation), newMessage(db.dataSource, scene.conversation)]);
+    const scene = await makeScene(bed.db.dataSource);
+    await makeWebhook(bed.db.dataSource, scene.account.id, bed.receiver.url);
+    bed.receiver.respond((_, index) => (index === 0 ? { status: 500 } : { status: 200 }));
+    await bed.db.dataSource.getRepository(Message).save([newMessage(bed.db.dataSource, scene.conversation), newMessage(bed.db.dataSource, scene.conversation)]);
     // Two messages, plus the contact and conversation of the scene.
     expect(await webhooks.dispatcher.stats()).toMatchObject({ queuedEvents: 4, pending: 0, inFlight: 0, buffered: 0 });
     await webhooks.dispatcher.runOnce();
@@ -267,17 +242,17 @@ describe("dispatcher edge cases", () => {
   });
 
   it("fails fast, in sentences, when the host is misconfigured", async () => {
-    const notInitialized = new DataSource({ type: "postgres", url: db.url || "postgres://localhost/x", entities: ENTITIES });
+    const notInitialized = new DataSource({ type: "postgres", url: bed.db.url || "postgres://localhost/x", entities: ENTITIES });
     expect(() => createWebhooks({ dataSource: notInitialized })).toThrow(/not initialized yet.*initialize\(\)/);
     expect(() => createWebhooks({ dataSource: { isInitialized: true, options: { type: "mysql" } } as unknown as DataSource })).toThrow(/PostgreSQL is required/);
-    const missing = embedded ? null : await db.open({ entities: [Account] });
+    const missing = embedded ? null : await bed.db.open({ entities: [Account] });
     if (missing) {
       expect(() => createWebhooks({ dataSource: missing })).toThrow(/does not know the entities .*Webhook, WebhookEvent, WebhookDelivery, WebhookAttempt, WebhookRecovery\. Spread ENTITIES/);
       await missing.destroy();
     }
-    expect(() => createWebhooks({ dataSource: db.dataSource, timeoutMs: -1 })).toThrow(/timeoutMs must be a positive number/);
-    expect(() => createWebhooks({ dataSource: db.dataSource, allowedCidrs: ["10.0.0.0/33"] })).toThrow(TypeError);
-    expect(() => createWebhooks({ dataSource: db.dataSource, settingsApiBase: "//evil.example" })).toThrow(/settingsApiBase/);
+    expect(() => createWebhooks({ dataSource: bed.db.dataSource, timeoutMs: -1 })).toThrow(/timeoutMs must be a positive number/);
+    expect(() => createWebhooks({ dataSource: bed.db.dataSource, allowedCidrs: ["10.0.0.0/33"] })).toThrow(TypeError);
+    expect(() => createWebhooks({ dataSource: bed.db.dataSource, settingsApiBase: "//evil.example" })).toThrow(/settingsApiBase/);
   });
 });
 
