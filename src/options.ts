@@ -175,7 +175,7 @@ export interface ResolvedMetricsOptions {
 
 /** Options with every default applied; what the rest of the library receives. */
 export type ResolvedOptions = Required<Omit<WebhooksOptions, "authenticate" | "lookup" | "httpAgent" | "httpsAgent" | "metrics" | "health" | "dispatcherThread">> &
-  Pick<WebhooksOptions, "authenticate" | "lookup" | "httpAgent" | "httpsAgent" | "dispatcherThread"> & { metrics: ResolvedMetricsOptions; health: Required<HealthOptions> };
+  Pick<WebhooksOptions, "authenticate" | "lookup" | "httpAgent" | "httpsAgent"> & { metrics: ResolvedMetricsOptions; health: Required<HealthOptions> };
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -223,7 +223,6 @@ export function resolveOptions(options: WebhooksOptions, env: NodeJS.ProcessEnv 
     maxRedirects: options.maxRedirects ?? 10,
     httpAgent: options.httpAgent,
     httpsAgent: options.httpsAgent,
-    dispatcherThread: options.dispatcherThread,
     inboxEvents: options.inboxEvents ?? false,
     messageSideEffects: options.messageSideEffects ?? true,
     notify: options.notify ?? true,

@@ -14,7 +14,7 @@ import { tablesOf } from "../../src/tables";
 
 describe("dispatcher edge cases", () => {
   const bed = useWebhooksTestBed("edges");
-  const open = (overrides: Parameters<typeof testWebhooks>[1] = {}) => bed.open(overrides);
+  const { open } = bed;
 
   it("records a response that contains a NUL byte (PostgreSQL text cannot hold one)", async () => {
     const webhooks = open();

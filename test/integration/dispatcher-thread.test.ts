@@ -29,7 +29,7 @@ function blockThisThread(ms: number): void {
 
 describeWithPostgres("the dispatcher on its own thread", () => {
   const bed = useWebhooksTestBed("thread");
-  const open = (overrides: Parameters<typeof testWebhooks>[1] = {}) => bed.open(overrides);
+  const { open } = bed;
 
   it("is the default, and fans out while the host's event loop is busy", async () => {
     const logger = collectingLogger();

@@ -19,7 +19,6 @@ export type FromThread =
   /** Events in the order they happened, with the activity after them (listeners that read the gauges see them as of the events). */
   | { type: "events"; events: Array<{ name: keyof WebhooksEventMap; args: unknown[] }>; activity: DispatcherActivity }
   | { type: "log"; level: "debug" | "info" | "warn" | "error"; obj: unknown; msg?: string }
-  | { type: "stopped" }
   | { type: "failed"; error: PlainError };
 
 const PLAIN_ERROR = "__webhooksPlainError";
@@ -32,7 +31,8 @@ const PLAIN_ERROR = "__webhooksPlainError";
 export function toPlain(value: unknown, depth = 0): unknown {
   if (types.isNativeError(value) || value instanceof Error) return { [PLAIN_ERROR]: plainError(value, depth) };
   if (value === null || typeof value !== "object") return typeof value === "function" || typeof value === "symbol" ? String(value) : value;
-  if (types.isDate(value) || depth > 4) return types.isDate(value) ? value : "[nested too deep]";
+  if (types.isDate(value)) return value;
+  if (depth > 4) return "[nested too deep]";
   if (Array.isArray(value)) return value.map((item) => toPlain(item, depth + 1));
   if (Buffer.isBuffer(value)) return `[${value.length} bytes]`;
   const out: Record<string, unknown> = {};

@@ -58,14 +58,12 @@ export function createThreadDispatcher({ config, engine, events, logger, onThrea
       thread = current;
       onThread?.(worker);
       worker.on("message", (message: FromThread) => {
+        if ("activity" in message && thread === current) activity = fromPlain(message.activity) as DispatcherActivity;
         if (message.type === "started") {
           current.started = true;
           restarts = 0;
           resolve();
-        } else if (message.type === "activity") {
-          if (thread === current) activity = fromPlain(message.activity) as DispatcherActivity;
         } else if (message.type === "events") {
-          if (thread === current) activity = fromPlain(message.activity) as DispatcherActivity;
           for (const { name, args } of message.events) emitSafely(events, logger, name, ...(args.map(fromPlain) as [never]));
         } else if (message.type === "log") {
           logger[message.level](fromPlain(message.obj) as object, message.msg);

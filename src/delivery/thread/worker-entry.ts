@@ -17,7 +17,8 @@ import { createDispatcher } from "../dispatcher";
 import { plainError, toPlain, type FromThread, type ToThread } from "./protocol";
 import type { ThreadConfig } from "./thread-config";
 
-const EVENTS: Array<keyof WebhooksEventMap> = ["delivery.succeeded", "delivery.failed", "delivery.retry_scheduled", "webhook.disabled", "dispatcher.error"];
+/** Every event the engine emits, each forwarded to the host's thread (a new one fails to compile until it is here). */
+const FORWARDED: Record<keyof WebhooksEventMap, true> = { "delivery.succeeded": true, "delivery.failed": true, "delivery.retry_scheduled": true, "webhook.disabled": true, "dispatcher.error": true };
 
 async function main(): Promise<void> {
   const port = parentPort;
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
     post({ type: "events", events: batch, activity: engine.activity() });
     batch = [];
   };
-  for (const name of EVENTS) {
+  for (const name of Object.keys(FORWARDED) as Array<keyof WebhooksEventMap>) {
     events.on(name, (...args: unknown[]) => {
       if (batch.length === 0) setImmediate(flush);
       batch.push({ name, args: args.map((arg) => toPlain(arg)) });
@@ -67,14 +68,11 @@ async function main(): Promise<void> {
     void engine
       .stop(message.timeoutMs)
       .then(() => {
-        flush(); // the last outcomes' events, before "stopped"
+        flush(); // the last outcomes' events, before the thread ends
         report();
       })
       .then(() => dataSource.destroy())
-      .finally(() => {
-        post({ type: "stopped" });
-        port.close();
-      });
+      .finally(() => port.close()); // the thread ends; the host's side waits for its exit
   });
 }
 
