@@ -122,6 +122,8 @@ describe("metrics after real deliveries", () => {
     await hang.waitFor(2);
     // Deliveries are sent before their fan-out commits: the rows follow within milliseconds.
     await eventually(async () => sampleValue(await scrape(webhooks), `${P}pending_deliveries`) === 2, 5000, "both fan-outs to commit");
+    // The dispatcher's thread reports what is in flight every pollIntervalMs (50 ms here): the gauge lags that much.
+    await eventually(async () => sampleValue(await scrape(webhooks), `${P}in_flight_attempts`) === 2, 2000, "the thread to report both attempts");
 
     let samples = await scrape(webhooks);
     expect(sampleValue(samples, `${P}in_flight_attempts`)).toBe(2);
